@@ -1,0 +1,427 @@
+using AdamFamily.Execution;
+using AdamFamily.Rules;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.optim;
+
+namespace AdamFamily;
+
+/// <summary>What a step does when a gradient holds NaN or ±∞.</summary>
+public enum NonFinitePolicy
+{
+    /// <summary>Throw a <see cref="NonFiniteGradientException"/> naming the parameter, before anything is modified.</summary>
+    Throw,
+    /// <summary>Skip the whole step (no parameter or state changes) and count it in <see cref="AfmdwOptimizer.SkippedSteps"/>.</summary>
+    Skip,
+    /// <summary>Apply the step anyway, as PyTorch does; no check is made.</summary>
+    Propagate,
+}
+
+/// <summary>Which execution path a step uses.</summary>
+public enum ExecutionPath
+{
+    /// <summary>The fused CPU kernel where it applies (contiguous float32/float64 CPU tensors), tensor ops elsewhere.</summary>
+    Auto,
+    /// <summary>Always the tensor-op reference path.</summary>
+    TensorOps,
+}
+
+/// <summary>A gradient held NaN or ±∞ under <see cref="NonFinitePolicy.Throw"/>; nothing was modified.</summary>
+public sealed class NonFiniteGradientException : ArithmeticException
+{
+    public NonFiniteGradientException(string message) : base(message) { }
+}
+
+/// <summary>Preconditioned weight decay would overshoot (η·σ·max H ≥ 1); nothing was modified.</summary>
+public sealed class UnstableDecayException : ArgumentException
+{
+    public UnstableDecayException(string message) : base(message) { }
+}
+
+/// <summary>
+/// The AFMDW optimizer (Ding, Xiao and Toh, arXiv 2310.08858): one TorchSharp optimizer for every update
+/// rule of the Adam family with decoupled weight decay. The presets (<see cref="AdamD"/>, <see cref="AdamW"/>,
+/// ...) are subclasses that only fix defaults; this class does the work. It plugs into TorchSharp like the
+/// built-in optimizers: step(closure), zero_grad, state_dict / load_state_dict, save_state_dict,
+/// to(device), parameter groups and every lr_scheduler (it implements <see cref="IBetas"/>).
+/// </summary>
+public class AfmdwOptimizer : OptimizerHelper, IBetas
+{
+    /// <summary>A parameter group: its parameters (materialised at construction) and its options; unset options inherit the optimizer's defaults.</summary>
+    public class ParamGroup : ParamGroup<AfmdwOptions>, IBetas
+    {
+        public ParamGroup() { }
+
+        public ParamGroup(IEnumerable<Parameter> parameters, AfmdwOptions? options = null)
+            : base(parameters.ToArray(), options ?? new AfmdwOptions()) { }
+
+        /// <summary>A group whose parameters carry names (used in error messages).</summary>
+        public ParamGroup(IEnumerable<(string name, Parameter parameter)> parameters, AfmdwOptions? options = null)
+            : this(parameters.ToArray(), options) { }
+
+        private ParamGroup((string name, Parameter parameter)[] named, AfmdwOptions? options)
+            : base(named.Select(n => n.parameter).ToArray(), options ?? new AfmdwOptions())
+        {
+            Names = named.Select(n => n.name).ToArray();
+        }
+
+        /// <summary>Parameter names, parallel to Parameters, when the group was built from named parameters.</summary>
+        public IReadOnlyList<string>? Names { get; init; }
+
+        public (double, double) Betas
+        {
+            get => (Options.Beta1!.Value, Options.Beta2!.Value);
+            set { Options.Beta1 = value.Item1; Options.Beta2 = value.Item2; }
+        }
+
+        // Cached resolved rule, rebuilt only when the options change (no allocation per step).
+        internal UpdateRule? Rule;
+        internal int RuleVersion = -1;
+        internal double CheckedLearningRate = double.NaN;
+        internal Parameter[] Params = Array.Empty<Parameter>();
+    }
+
+    private readonly List<WorkItem> _work = new();
+    private readonly DiagnosticsAccumulator _diagnostics = new();
+    private long _stepCount;
+
+    /// <summary>Builds the optimizer from complete defaults and groups (presets call this).</summary>
+    protected AfmdwOptimizer(AfmdwOptions defaults, IEnumerable<ParamGroup> groups)
+    {
+        defaults.InitialLearningRate = defaults.LearningRate ?? throw new ArgumentNullException(nameof(defaults), "defaults need a learning rate");
+        defaults.Validate(GetType().Name);
+        _defaults = defaults;
+        _parameter_groups = new List<TorchSharp.Modules.ParamGroup>();
+        foreach (var g in groups) add_param_group(g);
+        if (_parameter_groups.Count == 0) throw new ArgumentException($"{GetType().Name}: no parameters to optimise.", "parameters");
+    }
+
+    /// <summary>The generic AFMDW optimizer with every option explicit (unset ones take AdamD's defaults).</summary>
+    public AfmdwOptimizer(IEnumerable<Parameter> parameters, AfmdwOptions? options = null)
+        : this(Presets.Complete("afmdw", options), new[] { new ParamGroup(parameters) }) { }
+
+    /// <summary>The generic AFMDW optimizer over parameter groups.</summary>
+    public AfmdwOptimizer(IEnumerable<ParamGroup> groups, AfmdwOptions? defaults = null)
+        : this(Presets.Complete("afmdw", defaults), groups) { }
+
+    /// <summary>The optimizer-level defaults (complete).</summary>
+    public AfmdwOptions Defaults => (AfmdwOptions)_defaults;
+
+    /// <summary>The parameter groups, typed.</summary>
+    public IReadOnlyList<ParamGroup> Groups => _parameter_groups.Cast<ParamGroup>().ToList();
+
+    /// <summary>What a step does with a non-finite gradient; <see cref="NonFinitePolicy.Throw"/> by default.</summary>
+    public NonFinitePolicy NonFinitePolicy { get; set; } = NonFinitePolicy.Throw;
+
+    /// <summary>Steps skipped under <see cref="NonFinitePolicy.Skip"/>.</summary>
+    public long SkippedSteps { get; private set; }
+
+    /// <summary>Whether steps refuse preconditioned decay with η·σ·max H ≥ 1 (on by default; switch off only to study the overshoot).</summary>
+    public bool StabilityCheck { get; set; } = true;
+
+    /// <summary>Which execution path steps use.</summary>
+    public ExecutionPath ExecutionPath { get; set; } = ExecutionPath.Auto;
+
+    /// <summary>When true, every step computes <see cref="LastDiagnostics"/> (costs extra passes; off by default).</summary>
+    public bool CollectDiagnostics { get; set; }
+
+    /// <summary>The diagnostics of the last step taken with <see cref="CollectDiagnostics"/> on.</summary>
+    public StepDiagnostics? LastDiagnostics { get; private set; }
+
+    /// <summary>Steps this optimizer has applied (skipped ones excluded).</summary>
+    public long StepCount => _stepCount;
+
+    public (double, double) Betas
+    {
+        get => (Defaults.Beta1!.Value, Defaults.Beta2!.Value);
+        set { Defaults.Beta1 = value.Item1; Defaults.Beta2 = value.Item2; }
+    }
+
+    /// <summary>The state of a parameter (for inspection and tests).</summary>
+    public ParameterState StateOf(Parameter p) => (ParameterState)_state[p.Handle];
+
+    public override void add_param_group(TorchSharp.Modules.ParamGroup param_group)
+    {
+        if (param_group is not ParamGroup g)
+            throw new ArgumentException($"{GetType().Name}: parameter groups must be {typeof(AfmdwOptimizer).FullName}.ParamGroup, got {param_group.GetType().FullName}.", nameof(param_group));
+        g.Options ??= new AfmdwOptions();
+        g.Options.FillFrom(Defaults);
+        g.Options.InitialLearningRate = g.Options.LearningRate!.Value;
+        int index = _parameter_groups.Count;
+        g.Options.Validate($"{GetType().Name} group {index}");
+        g.Params = g.Parameters as Parameter[] ?? g.Parameters.ToArray();
+        g.Parameters = g.Params; // materialised: Module.parameters() is lazy
+        foreach (var p in g.Params)
+            if (_state.ContainsKey(p.Handle))
+                throw new ArgumentException($"{GetType().Name}: a parameter (shape [{string.Join(",", p.shape)}]) appears in more than one group.", nameof(param_group));
+        var rule = RuleOf(g);
+        CheckStability(g, index, rule, g.Options.LearningRate!.Value);
+        _parameter_groups.Add(g);
+        foreach (var p in g.Params)
+        {
+            var s = new ParameterState(p);
+            s.EnsureBuffers(rule, g.Options.InitialAccumulator ?? 0);
+            _state[p.Handle] = s;
+        }
+    }
+
+    private static UpdateRule RuleOf(ParamGroup g)
+    {
+        if (g.Rule is null || g.RuleVersion != g.Options.Version)
+        {
+            g.Rule = g.Options.ToRule();
+            g.RuleVersion = g.Options.Version;
+            g.CheckedLearningRate = double.NaN;
+        }
+        return g.Rule;
+    }
+
+    private void CheckStability(ParamGroup g, int index, UpdateRule rule, double lr)
+    {
+        if (lr == g.CheckedLearningRate) return;
+        if (StabilityCheck && rule.Decay == DecayPlacement.Preconditioned && rule.WeightDecay > 0 && rule.Estimator is not null)
+        {
+            double maxH = rule.Preconditioner == Preconditioner.EpsInside ? 1 / Math.Sqrt(rule.Eps) : 1 / rule.Eps;
+            double factor = lr * rule.WeightDecay * maxH;
+            if (!(factor < 1))
+            {
+                string hName = rule.Preconditioner == Preconditioner.EpsInside ? "ε^(−1/2)" : "1/ε";
+                throw new UnstableDecayException(
+                    $"{GetType().Name} group {index}: preconditioned weight decay is unstable: lr·weight_decay·{hName} = {lr:G4}·{rule.WeightDecay:G4}·{maxH:G4} = {factor:G4} ≥ 1, " +
+                    $"so a coordinate with zero gradient would overshoot zero every step. Lower lr below {1 / (rule.WeightDecay * maxH):G4}, " +
+                    $"or weight_decay below {1 / (lr * maxH):G4}, or raise eps; or use decay=decoupled.");
+            }
+        }
+        g.CheckedLearningRate = lr;
+    }
+
+    public override Tensor step(Func<Tensor>? closure = null)
+    {
+        Tensor? loss = null;
+        if (closure is not null)
+            using (enable_grad()) loss = closure();
+
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope(); // the gradient wrappers of this step
+        _work.Clear();
+
+        // 1. Plan: every coefficient and check before anything is modified.
+        for (int gi = 0; gi < _parameter_groups.Count; gi++)
+        {
+            var g = (ParamGroup)_parameter_groups[gi];
+            var rule = RuleOf(g);
+            double lr = g.Options.LearningRate!.Value;
+            if (!(double.IsFinite(lr) && lr >= 0))
+                throw new ArgumentOutOfRangeException("lr", lr, $"{GetType().Name} group {gi}: lr = {lr} is out of range: must be a finite number ≥ 0 (set by a scheduler?).");
+            CheckStability(g, gi, rule, lr);
+            for (int pi = 0; pi < g.Params.Length; pi++)
+            {
+                var p = g.Params[pi];
+                var grad = p.grad;
+                if (grad is null) continue;
+                var state = (ParameterState)_state[p.Handle];
+                state.EnsureBuffers(rule, g.Options.InitialAccumulator ?? 0);
+                var (coef, next) = rule.Plan(state.Scalars, lr, g.Options.InitialLearningRate);
+                _work.Add(new WorkItem(gi, pi, p, grad, state, rule, coef, next));
+            }
+        }
+
+        // 2. Non-finite gradients, before any write.
+        if (NonFinitePolicy != NonFinitePolicy.Propagate)
+        {
+            foreach (var w in _work)
+            {
+                if (NonFinite.IsAllFinite(w.Grad)) continue;
+                if (NonFinitePolicy == NonFinitePolicy.Skip) { SkippedSteps++; return loss!; }
+                throw new NonFiniteGradientException(
+                    $"{GetType().Name}: the gradient of {DescribeParameter(w.Group, w.Index, w.Param)} holds NaN or infinite values; no parameter or state was modified. " +
+                    "Lower the learning rate, clip gradients, or set NonFinitePolicy = Skip to skip such steps.");
+            }
+        }
+
+        // 3. Apply.
+        bool diag = CollectDiagnostics;
+        if (diag) _diagnostics.Reset();
+        ScalarCoefficients? scalars = null;
+        StepCoefficients scalarsFor = default;
+        try
+        {
+            foreach (var w in _work)
+            {
+                var c = w.Coefficients;
+                if (!diag && ExecutionPath == ExecutionPath.Auto && FusedCpuKernel.TryApply(w.Param, w.Grad, w.State, w.Rule.Estimator, c))
+                    continue;
+                if (scalars is null || scalarsFor != c)
+                {
+                    scalars?.Dispose();
+                    scalars = new ScalarCoefficients(c);
+                    scalarsFor = c;
+                }
+                double measureSigma = w.Rule.Decay is DecayPlacement.Preconditioned or DecayPlacement.Decoupled ? w.Rule.WeightDecay : 0;
+                TensorStep.Apply(w.Param, w.Grad, w.State, w.Rule.Estimator, c, scalars, diag ? _diagnostics : null, measureSigma);
+            }
+        }
+        finally { scalars?.Dispose(); }
+
+        // 4. Commit the step scalars.
+        foreach (var w in _work) w.State.Scalars = w.Next;
+        _stepCount++;
+        if (diag) LastDiagnostics = _diagnostics.Result(_stepCount);
+        return loss!;
+    }
+
+    private string DescribeParameter(int group, int index, Parameter p)
+    {
+        var g = (ParamGroup)_parameter_groups[group];
+        string name = g.Names is { } names && index < names.Count ? $"'{names[index]}' " : "";
+        return $"parameter {name}(group {group}, index {index}, shape [{string.Join(",", p.shape)}])";
+    }
+
+    public override void zero_grad()
+    {
+        foreach (var g in _parameter_groups)
+            foreach (var p in ((ParamGroup)g).Params)
+            {
+                using var grad = p.grad;
+                grad?.zero_();
+            }
+    }
+
+    // ---- checkpoints -------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Loads a checkpoint written by save_state_dict, all or nothing: the stream is read and checked
+    /// completely (optimizer class, format version, group and parameter counts, every buffer's shape and
+    /// dtype) before anything here changes. A bad file throws <see cref="InvalidDataException"/> naming it.
+    /// </summary>
+    public new void load_state_dict(string location)
+    {
+        if (!File.Exists(location)) throw new FileNotFoundException($"{GetType().Name}: checkpoint '{location}' does not exist.", location);
+        using var stream = File.OpenRead(location);
+        using var reader = new BinaryReader(stream);
+        LoadAtomically(reader, $"checkpoint '{location}'");
+    }
+
+    /// <inheritdoc cref="load_state_dict(string)"/>
+    public new void load_state_dict(BinaryReader reader) => LoadAtomically(reader, "checkpoint stream");
+
+    /// <summary>Saves a checkpoint to a file, atomically (written to a temporary file, then renamed).</summary>
+    public new void save_state_dict(string location)
+    {
+        var tmp = location + ".tmp";
+        using (var stream = File.Create(tmp))
+        using (var writer = new BinaryWriter(stream))
+        {
+            save_state_dict(writer);
+        }
+        File.Move(tmp, location, overwrite: true);
+    }
+
+    private void LoadAtomically(BinaryReader reader, string what)
+    {
+        var groups = _parameter_groups.Cast<ParamGroup>().ToList();
+        var stagedOptions = new List<AfmdwOptions>();
+        var stagedStates = new List<ParameterState>();
+        try
+        {
+            string name;
+            int groupCount, stateCount;
+            try
+            {
+                name = reader.ReadString();
+                groupCount = ReadLeb128(reader);
+                stateCount = ReadLeb128(reader);
+            }
+            catch (Exception e) when (e is EndOfStreamException or IOException or FormatException)
+            {
+                throw new InvalidDataException($"{GetType().Name}: {what} is not an optimizer checkpoint (cannot read its header: {e.Message}).", e);
+            }
+            if (name != GetType().Name)
+                throw new InvalidDataException($"{GetType().Name}: {what} was written by optimizer '{name}', not '{GetType().Name}'. Load it into a {name}.");
+            int params_ = groups.Sum(g => g.Params.Length);
+            if (groupCount != groups.Count)
+                throw new InvalidDataException($"{GetType().Name}: {what} has {groupCount} parameter groups; this optimizer has {groups.Count}.");
+            if (stateCount != params_)
+                throw new InvalidDataException($"{GetType().Name}: {what} has state for {stateCount} parameters; this optimizer has {params_}.");
+            try
+            {
+                for (int i = 0; i < groupCount; i++) stagedOptions.Add(AfmdwOptions.ReadFrom(reader));
+                foreach (var g in groups)
+                    foreach (var p in g.Params)
+                        stagedStates.Add(ParameterState.ReadFrom(reader, p));
+            }
+            catch (Exception e) when (e is EndOfStreamException or IOException)
+            {
+                throw new InvalidDataException($"{GetType().Name}: {what} is truncated or corrupt ({e.Message}); nothing was loaded.", e);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{GetType().Name}: {what}: {e.Message} Nothing was loaded.", e);
+            }
+            catch (Exception e) when (e is not InvalidDataException)
+            {
+                throw new InvalidDataException($"{GetType().Name}: {what} is corrupt ({e.GetType().Name}: {e.Message}); nothing was loaded.", e);
+            }
+
+            // Everything read and checked: commit.
+            for (int i = 0; i < groups.Count; i++) groups[i].Options.LoadStateDict(stagedOptions[i]);
+            int k = 0;
+            foreach (var g in groups)
+                foreach (var p in g.Params)
+                    _state[p.Handle].LoadStateDict(stagedStates[k++]);
+        }
+        finally
+        {
+            foreach (var s in stagedStates) s.Dispose();
+        }
+    }
+
+    // TorchSharp writes the group and state counts as unsigned LEB128; read them with a bound so a
+    // foreign file fails fast instead of decoding garbage.
+    private static int ReadLeb128(BinaryReader reader)
+    {
+        long value = 0;
+        for (int shift = 0; shift < 35; shift += 7)
+        {
+            byte b = reader.ReadByte();
+            value |= (long)(b & 0x7f) << shift;
+            if ((b & 0x80) == 0) return value <= int.MaxValue ? (int)value : throw new FormatException("count too large");
+        }
+        throw new FormatException("count too long");
+    }
+
+    public override void load_state_dict(StateDictionary state_dict)
+    {
+        var sd = this.state_dict();
+        if (state_dict.Options.Count != sd.Options.Count)
+            throw new ArgumentException($"{GetType().Name}: the state dictionary has {state_dict.Options.Count} parameter groups; this optimizer has {sd.Options.Count}.");
+        if (state_dict.State.Count != sd.State.Count)
+            throw new ArgumentException($"{GetType().Name}: the state dictionary has state for {state_dict.State.Count} parameters; this optimizer has {sd.State.Count}.");
+        for (int i = 0; i < sd.State.Count; i++)
+        {
+            if (state_dict.State[i] is not ParameterState src)
+                throw new ArgumentException($"{GetType().Name}: state {i} is a {state_dict.State[i].GetType().Name}, not an AdamFamily state.");
+            var mine = (ParameterState)sd.State[i];
+            foreach (var (t, n) in new[] { (src.M, "m"), (src.V, "v"), (src.VMax, "v_max") })
+                if (t is not null && !t.shape.SequenceEqual(mine.Parameter.shape))
+                    throw new ArgumentException($"{GetType().Name}: state {i}'s {n} has shape [{string.Join(",", t.shape)}], the parameter [{string.Join(",", mine.Parameter.shape)}].");
+        }
+        for (int i = 0; i < sd.Options.Count; i++)
+            if (state_dict.Options[i] is not AfmdwOptions)
+                throw new ArgumentException($"{GetType().Name}: options {i} are {state_dict.Options[i].GetType().Name}, not AdamFamily options.");
+        base.load_state_dict(state_dict);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            foreach (var g in _parameter_groups)
+                foreach (var p in ((ParamGroup)g).Params)
+                    (_state[p.Handle] as IDisposable)?.Dispose();
+        base.Dispose(disposing);
+    }
+
+    private readonly record struct WorkItem(int Group, int Index, Parameter Param, Tensor Grad, ParameterState State,
+        UpdateRule Rule, StepCoefficients Coefficients, StepScalars Next);
+}

@@ -1,0 +1,194 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using AdamFamily.Rules;
+using static TorchSharp.torch;
+
+namespace AdamFamily.Execution;
+
+/// <summary>
+/// The fused CPU step: the whole element-wise program of <see cref="StepCoefficients"/> in one pass over
+/// memory (read x, g, m, v once; write x, m, v once), vectorised with <see cref="Vector{T}"/> and
+/// specialised by the JIT for each estimator and preconditioner (they are struct type arguments, so
+/// there is no per-element dispatch). Serves contiguous float32/float64 CPU tensors; everything else
+/// goes through <see cref="TensorStep"/>, the reference it is tested against.
+/// </summary>
+internal static unsafe class FusedCpuKernel
+{
+    /// <summary>Applies the step if the kernel supports these tensors; returns false (having done nothing) otherwise.</summary>
+    public static bool TryApply(Tensor x, Tensor grad, ParameterState s, SecondMoment? estimator, in StepCoefficients c)
+    {
+        if (x.device_type != TorchSharp.DeviceType.CPU || grad.device_type != TorchSharp.DeviceType.CPU) return false;
+        var dtype = x.dtype;
+        if (dtype != ScalarType.Float32 && dtype != ScalarType.Float64) return false;
+        if (grad.dtype != dtype || !x.is_contiguous() || !grad.is_contiguous() || grad.numel() != x.numel()) return false;
+        if (!Usable(s.M, dtype) || !Usable(s.V, dtype) || !Usable(s.VMax, dtype)) return false;
+        if (c.HasFirstMoment && s.M is null) return false;
+        if (estimator is not null && s.V is null) return false;
+        if (estimator is { KeepsMax: true } && s.VMax is null) return false;
+
+        var job = new Job
+        {
+            X = Ptr(x), G = Ptr(grad), M = c.HasFirstMoment ? Ptr(s.M!) : null,
+            V = estimator is null ? null : Ptr(s.V!), VMax = estimator is { KeepsMax: true } ? Ptr(s.VMax!) : null,
+            Length = x.numel(), Coefficients = c, IsDouble = dtype == ScalarType.Float64,
+        };
+        Run(ref job, estimator);
+        return true;
+    }
+
+    private static bool Usable(Tensor? t, ScalarType dtype)
+        => t is null || (t.device_type == TorchSharp.DeviceType.CPU && t.dtype == dtype && t.is_contiguous());
+
+    private static void* Ptr(Tensor t) => Unsafe.AsPointer(ref t.bytes.GetPinnableReference());
+
+    /// <summary>One parameter's pointers, length and coefficients.</summary>
+    internal struct Job
+    {
+        public void* X, G, M, V, VMax;
+        public long Length;
+        public StepCoefficients Coefficients;
+        public bool IsDouble;
+    }
+
+    internal static void Run(ref Job job, SecondMoment? estimator)
+    {
+        var dispatch = new Dispatch { Job = job };
+        if (estimator is null) dispatch.Visit<NoSecondMoment>();
+        else estimator.Accept(ref dispatch);
+    }
+
+    // Double dispatch: the estimator hands us its rule type; we pick the element type and preconditioner.
+    private struct Dispatch : ISecondMomentVisitor
+    {
+        public Job Job;
+
+        public void Visit<TRule>() where TRule : struct, ISecondMomentRule
+        {
+            if (Job.IsDouble) WithPreconditioner<double, TRule>(ref Job);
+            else WithPreconditioner<float, TRule>(ref Job);
+        }
+    }
+
+    private static void WithPreconditioner<T, TRule>(ref Job job)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> where TRule : struct, ISecondMomentRule
+    {
+        bool m = job.Coefficients.HasFirstMoment;
+        switch (job.Coefficients.Preconditioner)
+        {
+            case Preconditioner.EpsInside: if (m) Loop<T, TRule, EpsInsideH, WithMomentum>(ref job); else Loop<T, TRule, EpsInsideH, NoMomentum>(ref job); break;
+            case Preconditioner.EpsOutside: if (m) Loop<T, TRule, EpsOutsideH, WithMomentum>(ref job); else Loop<T, TRule, EpsOutsideH, NoMomentum>(ref job); break;
+            case Preconditioner.InverseNorm: if (m) Loop<T, TRule, InverseNormH, WithMomentum>(ref job); else Loop<T, TRule, InverseNormH, NoMomentum>(ref job); break;
+            default: if (m) Loop<T, TRule, IdentityH, WithMomentum>(ref job); else Loop<T, TRule, IdentityH, NoMomentum>(ref job); break;
+        }
+    }
+
+    private static void Loop<T, TRule, TPre, TMom>(ref Job job)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TRule : struct, ISecondMomentRule where TPre : struct, IPreconditionerForm where TMom : struct, IFlag
+    {
+        var c = new VectorCoefficients<T>(job.Coefficients);
+        Range<T, TRule, TPre, TMom>((T*)job.X, (T*)job.G, (T*)job.M, (T*)job.V, (T*)job.VMax, 0, job.Length, in c);
+    }
+
+    /// <summary>Elements [start, end) of one parameter. Full vectors in place; the tail through a padded stack block.</summary>
+    internal static void Range<T, TRule, TPre, TMom>(T* x, T* g, T* m, T* v, T* vMax, long start, long end, in VectorCoefficients<T> c)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TRule : struct, ISecondMomentRule where TPre : struct, IPreconditionerForm where TMom : struct, IFlag
+    {
+        int w = Vector<T>.Count;
+        long i = start;
+        for (; i + w <= end; i += w)
+            Block<T, TRule, TPre, TMom>(x + i, g + i, m is null ? null : m + i, v is null ? null : v + i, vMax is null ? null : vMax + i, in c);
+        int rest = (int)(end - i);
+        if (rest == 0) return;
+
+        // Tail: copy into zero-padded vectors, run the same block, copy the live lanes back.
+        T* bx = stackalloc T[w], bg = stackalloc T[w], bm = stackalloc T[w], bv = stackalloc T[w], bvm = stackalloc T[w];
+        for (int k = 0; k < w; k++) { bx[k] = T.Zero; bg[k] = T.Zero; bm[k] = T.Zero; bv[k] = T.One; bvm[k] = T.One; }
+        for (int k = 0; k < rest; k++)
+        {
+            bx[k] = x[i + k]; bg[k] = g[i + k];
+            if (m is not null) bm[k] = m[i + k];
+            if (v is not null) bv[k] = v[i + k];
+            if (vMax is not null) bvm[k] = vMax[i + k];
+        }
+        Block<T, TRule, TPre, TMom>(bx, bg, m is null ? null : bm, v is null ? null : bv, vMax is null ? null : bvm, in c);
+        for (int k = 0; k < rest; k++)
+        {
+            x[i + k] = bx[k];
+            if (m is not null) m[i + k] = bm[k];
+            if (v is not null) v[i + k] = bv[k];
+            if (vMax is not null) vMax[i + k] = bvm[k];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block<T, TRule, TPre, TMom>(T* px, T* pg, T* pm, T* pv, T* pvMax, in VectorCoefficients<T> c)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        where TRule : struct, ISecondMomentRule where TPre : struct, IPreconditionerForm where TMom : struct, IFlag
+    {
+        var x = Unsafe.ReadUnaligned<Vector<T>>(px);
+        var g = c.GradScale * Unsafe.ReadUnaligned<Vector<T>>(pg) + c.L2 * x;
+        Vector<T> m = default, d;
+        if (TMom.Value)
+        {
+            m = c.MDecay * Unsafe.ReadUnaligned<Vector<T>>(pm) + c.MGain * g;
+            Unsafe.WriteUnaligned(pm, m);
+            d = c.DirM * m + c.DirG * g;
+        }
+        else d = c.DirG * g;
+
+        Vector<T> u = default;
+        if (pv is not null)
+        {
+            var v = Unsafe.ReadUnaligned<Vector<T>>(pv);
+            var vMax = pvMax is null ? default : Unsafe.ReadUnaligned<Vector<T>>(pvMax);
+            u = TRule.Update(ref v, ref vMax, g, m, in c);
+            Unsafe.WriteUnaligned(pv, v);
+            if (pvMax is not null) Unsafe.WriteUnaligned(pvMax, vMax);
+        }
+
+        x = c.DecayFactor * x - c.StepSize * TPre.Apply(u, d + c.DecayInside * x, in c);
+        Unsafe.WriteUnaligned(px, x);
+    }
+}
+
+/// <summary>A compile-time boolean for kernel specialisation.</summary>
+internal interface IFlag { static abstract bool Value { get; } }
+internal readonly struct WithMomentum : IFlag { public static bool Value => true; }
+internal readonly struct NoMomentum : IFlag { public static bool Value => false; }
+
+/// <summary>The preconditioner applied to a direction block: returns H⊙dir.</summary>
+internal interface IPreconditionerForm
+{
+    static abstract Vector<T> Apply<T>(Vector<T> u, Vector<T> dir, in VectorCoefficients<T> c) where T : unmanaged, IBinaryFloatingPointIeee754<T>;
+}
+internal readonly struct EpsInsideH : IPreconditionerForm
+{
+    public static Vector<T> Apply<T>(Vector<T> u, Vector<T> dir, in VectorCoefficients<T> c) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        => dir / Vector.SquareRoot(u * c.VScale + c.PrecondEps);
+}
+internal readonly struct EpsOutsideH : IPreconditionerForm
+{
+    public static Vector<T> Apply<T>(Vector<T> u, Vector<T> dir, in VectorCoefficients<T> c) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        => dir / (Vector.SquareRoot(u) * c.VScale + c.PrecondEps);
+}
+internal readonly struct InverseNormH : IPreconditionerForm
+{
+    public static Vector<T> Apply<T>(Vector<T> u, Vector<T> dir, in VectorCoefficients<T> c) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        => dir / u;
+}
+internal readonly struct IdentityH : IPreconditionerForm
+{
+    public static Vector<T> Apply<T>(Vector<T> u, Vector<T> dir, in VectorCoefficients<T> c) where T : unmanaged, IBinaryFloatingPointIeee754<T>
+        => dir;
+}
+
+/// <summary>The "no second moment" rule (SGD): keeps no v.</summary>
+internal readonly struct NoSecondMoment : ISecondMomentRule
+{
+    public static bool KeepsMax => false;
+    public static Vector<T> Update<T>(ref Vector<T> v, ref Vector<T> vMax, Vector<T> g, Vector<T> m, in VectorCoefficients<T> c)
+        where T : unmanaged, IBinaryFloatingPointIeee754<T> => Vector<T>.Zero;
+    public static Tensor Update(Tensor v, Tensor? vMax, Tensor g, Tensor m, ScalarCoefficients c) => v;
+}
