@@ -117,8 +117,20 @@ public class AfmdwOptimizer : OptimizerHelper, IBetas
     /// <summary>Steps skipped under <see cref="NonFinitePolicy.Skip"/>.</summary>
     public long SkippedSteps { get; private set; }
 
-    /// <summary>Whether steps refuse preconditioned decay with η·σ·max H ≥ 1 (on by default; switch off only to study the overshoot).</summary>
-    public bool StabilityCheck { get; set; } = true;
+    /// <summary>
+    /// Whether steps refuse preconditioned decay with η·σ·max H ≥ 1 (on by default; switch off only to
+    /// study the overshoot). Setting it sets every group's option; the option can also be given per group
+    /// or at construction (<c>stability_check=false</c>), where the first check happens.
+    /// </summary>
+    public bool StabilityCheck
+    {
+        get => Defaults.StabilityCheck ?? true;
+        set
+        {
+            Defaults.StabilityCheck = value;
+            foreach (var g in _parameter_groups) ((ParamGroup)g).Options.StabilityCheck = value;
+        }
+    }
 
     /// <summary>Which execution path steps use.</summary>
     public ExecutionPath ExecutionPath { get; set; } = ExecutionPath.Auto;
@@ -180,7 +192,7 @@ public class AfmdwOptimizer : OptimizerHelper, IBetas
     private void CheckStability(ParamGroup g, int index, UpdateRule rule, double lr)
     {
         if (lr == g.CheckedLearningRate) return;
-        if (StabilityCheck && rule.Decay == DecayPlacement.Preconditioned && rule.WeightDecay > 0 && rule.Estimator is not null)
+        if ((g.Options.StabilityCheck ?? true) && rule.Decay == DecayPlacement.Preconditioned && rule.WeightDecay > 0 && rule.Estimator is not null)
         {
             double maxH = rule.Preconditioner == Preconditioner.EpsInside ? 1 / Math.Sqrt(rule.Eps) : 1 / rule.Eps;
             double factor = lr * rule.WeightDecay * maxH;

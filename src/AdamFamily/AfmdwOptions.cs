@@ -19,7 +19,7 @@ public sealed class AfmdwOptions : OptimizerOptions
     private Direction? _direction;
     private EpsMode? _epsMode;
     private DecayPlacement? _decay;
-    private bool? _biasCorrection, _maximize, _rectify, _nesterov;
+    private bool? _biasCorrection, _maximize, _rectify, _nesterov, _stabilityCheck;
     private MomentSchedule? _thetaSchedule, _tauSchedule;
 
     /// <summary>Bumped by every setter, so the optimizer rebuilds its cached rule only when something changed.</summary>
@@ -52,6 +52,9 @@ public sealed class AfmdwOptions : OptimizerOptions
     public bool? Nesterov { get => _nesterov; set => Set(ref _nesterov, value); }
     /// <summary>NAdam's ψ.</summary>
     public double? MomentumDecay { get => _momentumDecay; set => Set(ref _momentumDecay, value); }
+
+    /// <summary>Whether steps refuse preconditioned decay with η·σ·max H ≥ 1 (default true; switch off only to study the overshoot).</summary>
+    public bool? StabilityCheck { get => _stabilityCheck; set => Set(ref _stabilityCheck, value); }
 
     /// <summary>A copy of these options.</summary>
     public AfmdwOptions Clone()
@@ -88,6 +91,7 @@ public sealed class AfmdwOptions : OptimizerOptions
         if (overwrite || _dampening is null) Dampening = s._dampening;
         if (overwrite || _nesterov is null) Nesterov = s._nesterov;
         if (overwrite || _momentumDecay is null) MomentumDecay = s._momentumDecay;
+        if (overwrite || _stabilityCheck is null) StabilityCheck = s._stabilityCheck;
     }
 
     /// <summary>
@@ -162,6 +166,7 @@ public sealed class AfmdwOptions : OptimizerOptions
         writer.Write(_initialAccumulator ?? 0);
         writer.Write(r.ThetaSchedule.ToString()); writer.Write(r.TauSchedule.ToString());
         writer.Write(r.Rectify); writer.Write(r.Momentum); writer.Write(r.Dampening); writer.Write(r.Nesterov); writer.Write(r.MomentumDecay);
+        writer.Write(_stabilityCheck ?? true);
     }
 
     public override void LoadStateDict(BinaryReader reader)
@@ -188,6 +193,7 @@ public sealed class AfmdwOptions : OptimizerOptions
         o.InitialAccumulator = reader.ReadDouble();
         o.ThetaSchedule = MomentSchedule.Parse(reader.ReadString(), "theta_schedule"); o.TauSchedule = MomentSchedule.Parse(reader.ReadString(), "tau_schedule");
         o.Rectify = reader.ReadBoolean(); o.Momentum = reader.ReadDouble(); o.Dampening = reader.ReadDouble(); o.Nesterov = reader.ReadBoolean(); o.MomentumDecay = reader.ReadDouble();
+        o.StabilityCheck = reader.ReadBoolean();
         try { o.Validate("checkpoint"); }
         catch (ArgumentException e) { throw new InvalidDataException($"the checkpoint holds invalid options: {e.Message}", e); }
         return o;

@@ -28,18 +28,16 @@ public static class Optimizers
         var preset = Presets.Get(name);
         var defaults = preset.Defaults();
         NonFinitePolicy? policy = null;
-        bool? stability = null;
         foreach (var (rawKey, value) in options)
         {
             var key = rawKey.Trim().ToLowerInvariant();
             if (key == "nonfinite") { policy = ParseEnum<NonFinitePolicy>(key, value); continue; }
-            if (key == "stability_check") { stability = ParseBool(key, value); continue; }
+            if (key == "stability_check") { defaults.StabilityCheck = ParseBool(key, value); continue; }
             if (!preset.Keys.Contains(key))
                 throw new ArgumentException($"'{rawKey}' is not an option of optimizer '{preset.Name}'. Its options: {string.Join(", ", preset.Keys.Concat(OptimizerKeys))}.", rawKey);
             Apply(defaults, key, value);
         }
         var optimizer = preset.Construct(defaults, groups);
-        if (stability is { } s) optimizer.StabilityCheck = s;
         if (policy is { } p) optimizer.NonFinitePolicy = p;
         return optimizer;
     }

@@ -118,10 +118,10 @@ public static class ParityRunner
         var parameters = tc.Shapes.Select((s, i) => new Parameter(tensor(tc.Initial[i], dtype: ScalarType.Float64).to_type(dtype).reshape(s))).ToArray();
         var options = tc.Options.Where(kv => kv.Key != "lr").ToList();
         options.Add(new("lr", tc.Lrs[0].ToString("R", CultureInfo.InvariantCulture)));
-        using var opt = Optimizers.Create(tc.Preset, parameters, options);
         // A replay reproduces what the reference did, and references have no stability guard (the
         // afmdw eps_outside case has η·σ/ε = 5000: safe only because no gradient is exactly zero).
-        opt.StabilityCheck = false;
+        options.Add(new("stability_check", "false"));
+        using var opt = Optimizers.Create(tc.Preset, parameters, options);
         opt.ExecutionPath = path;
         var afterStep = schedulerStep?.Invoke(opt);
         var (rtol, atol) = tc.Tolerance;
