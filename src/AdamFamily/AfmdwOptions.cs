@@ -125,7 +125,7 @@ public sealed class AfmdwOptions : OptimizerOptions
     }
 
     /// <summary>The update rule these (complete) options describe.</summary>
-    internal UpdateRule ToRule() => new()
+    public UpdateRule ToRule() => new()
     {
         Direction = _direction ?? Rules.Direction.HeavyBall,
         Estimator = _estimator is null || _estimator.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : SecondMoments.Get(_estimator),
