@@ -30,31 +30,31 @@ public static class Presets
 
     private static AfmdwOptions With(AfmdwOptions o, Action<AfmdwOptions> change) { change(o); return o; }
 
-    private static PresetInfo P<T>(string name, string description, string[] keys, Func<AfmdwOptions> defaults) where T : AfmdwOptimizer
-        => new(name, typeof(T), description, keys, defaults,
-               (d, groups) => (AfmdwOptimizer)Activator.CreateInstance(typeof(T), new object[] { groups, d })!);
+    private static PresetInfo P<T>(string name, string description, string[] keys, Func<AfmdwOptions> defaults,
+        Func<IEnumerable<AfmdwOptimizer.ParamGroup>, AfmdwOptions, T> construct) where T : AfmdwOptimizer
+        => new(name, typeof(T), description, keys, defaults, (d, groups) => construct(groups, d));
 
     /// <summary>Every preset, in the order <c>afm list</c> shows them.</summary>
     public static readonly IReadOnlyList<PresetInfo> All = new[]
     {
-        P<AdamD>("adamd", "Adam with decoupled weight decay (Ding, Xiao & Toh 2023): decay inside the preconditioner, ε inside the root", AfmdwKeys, Afmdw),
-        P<AMSGradD>("amsgradd", "AdamD with the AMSGrad running-max second moment", AfmdwKeys, () => With(Afmdw(), o => o.Estimator = "amsgrad")),
-        P<YogiD>("yogid", "AdamD with Yogi's additive second moment (ε 1e-3, v₀ 1e-6)", AfmdwKeys, () => With(Afmdw(), o => { o.Estimator = "yogi"; o.Eps = 1e-3; o.InitialAccumulator = 1e-6; })),
-        P<AdaBeliefD>("adabeliefd", "AdamD with AdaBelief's second moment of (g − m)²", AfmdwKeys, () => With(Afmdw(), o => o.Estimator = "adabelief")),
-        P<NAdamD>("nadamd", "AdamD with the Nesterov first-moment direction", AfmdwKeys, () => With(Afmdw(), o => o.Direction = Direction.Nesterov)),
-        P<Afmdw>("afmdw", "the generic AFMDW rule: every choice is an option (defaults as AdamD)", AfmdwKeys, Afmdw),
-        P<Adam>("adam", "PyTorch Adam: coupled L2 weight_decay, ε outside (amsgrad, maximize, decoupled_weight_decay)", Common.Concat(new[] { "amsgrad", "decoupled_weight_decay" }).ToArray(), Torch),
-        P<AdamW>("adamw", "PyTorch AdamW: x ← x(1 − ησ), then the Adam step (σ 1e-2)", Common.Concat(new[] { "amsgrad" }).ToArray(), () => With(Torch(), o => { o.Decay = DecayPlacement.Decoupled; o.WeightDecay = 1e-2; })),
-        P<NAdam>("nadam", "PyTorch NAdam: μ-schedule momentum (ψ 4e-3), coupled L2", Common.Concat(new[] { "momentum_decay", "decoupled_weight_decay" }).ToArray(), () => With(Torch(), o => { o.LearningRate = 2e-3; o.Direction = Direction.NAdam; })),
-        P<NAdamW>("nadamw", "PyTorch NAdam with decoupled_weight_decay (σ 1e-2)", Common.Concat(new[] { "momentum_decay" }).ToArray(), () => With(Torch(), o => { o.LearningRate = 2e-3; o.Direction = Direction.NAdam; o.Decay = DecayPlacement.Decoupled; o.WeightDecay = 1e-2; })),
-        P<RAdam>("radam", "PyTorch RAdam: rectified adaptive step, SGD-like while ρ_t ≤ 5, coupled L2", Common.Concat(new[] { "decoupled_weight_decay" }).ToArray(), () => With(Torch(), o => o.Rectify = true)),
-        P<RAdamW>("radamw", "PyTorch RAdam with decoupled_weight_decay (σ 1e-2)", Common, () => With(Torch(), o => { o.Rectify = true; o.Decay = DecayPlacement.Decoupled; o.WeightDecay = 1e-2; })),
-        P<Adamax>("adamax", "PyTorch Adamax: infinity-norm second moment, coupled L2", Common, () => With(Torch(), o => { o.LearningRate = 2e-3; o.Estimator = "infinity"; })),
+        P<AdamD>("adamd", "Adam with decoupled weight decay (Ding, Xiao & Toh 2023): decay inside the preconditioner, ε inside the root", AfmdwKeys, Afmdw, (g, d) => new AdamD(g, d)),
+        P<AMSGradD>("amsgradd", "AdamD with the AMSGrad running-max second moment", AfmdwKeys, () => With(Afmdw(), o => o.Estimator = "amsgrad"), (g, d) => new AMSGradD(g, d)),
+        P<YogiD>("yogid", "AdamD with Yogi's additive second moment (ε 1e-3, v₀ 1e-6)", AfmdwKeys, () => With(Afmdw(), o => { o.Estimator = "yogi"; o.Eps = 1e-3; o.InitialAccumulator = 1e-6; }), (g, d) => new YogiD(g, d)),
+        P<AdaBeliefD>("adabeliefd", "AdamD with AdaBelief's second moment of (g − m)²", AfmdwKeys, () => With(Afmdw(), o => o.Estimator = "adabelief"), (g, d) => new AdaBeliefD(g, d)),
+        P<NAdamD>("nadamd", "AdamD with the Nesterov first-moment direction", AfmdwKeys, () => With(Afmdw(), o => o.Direction = Direction.Nesterov), (g, d) => new NAdamD(g, d)),
+        P<Afmdw>("afmdw", "the generic AFMDW rule: every choice is an option (defaults as AdamD)", AfmdwKeys, Afmdw, (g, d) => new Afmdw(g, d)),
+        P<Adam>("adam", "PyTorch Adam: coupled L2 weight_decay, ε outside (amsgrad, maximize, decoupled_weight_decay)", Common.Concat(new[] { "amsgrad", "decoupled_weight_decay" }).ToArray(), Torch, (g, d) => new Adam(g, d)),
+        P<AdamW>("adamw", "PyTorch AdamW: x ← x(1 − ησ), then the Adam step (σ 1e-2)", Common.Concat(new[] { "amsgrad" }).ToArray(), () => With(Torch(), o => { o.Decay = DecayPlacement.Decoupled; o.WeightDecay = 1e-2; }), (g, d) => new AdamW(g, d)),
+        P<NAdam>("nadam", "PyTorch NAdam: μ-schedule momentum (ψ 4e-3), coupled L2", Common.Concat(new[] { "momentum_decay", "decoupled_weight_decay" }).ToArray(), () => With(Torch(), o => { o.LearningRate = 2e-3; o.Direction = Direction.NAdam; }), (g, d) => new NAdam(g, d)),
+        P<NAdamW>("nadamw", "PyTorch NAdam with decoupled_weight_decay (σ 1e-2)", Common.Concat(new[] { "momentum_decay" }).ToArray(), () => With(Torch(), o => { o.LearningRate = 2e-3; o.Direction = Direction.NAdam; o.Decay = DecayPlacement.Decoupled; o.WeightDecay = 1e-2; }), (g, d) => new NAdamW(g, d)),
+        P<RAdam>("radam", "PyTorch RAdam: rectified adaptive step, SGD-like while ρ_t ≤ 5, coupled L2", Common.Concat(new[] { "decoupled_weight_decay" }).ToArray(), () => With(Torch(), o => o.Rectify = true), (g, d) => new RAdam(g, d)),
+        P<RAdamW>("radamw", "PyTorch RAdam with decoupled_weight_decay (σ 1e-2)", Common, () => With(Torch(), o => { o.Rectify = true; o.Decay = DecayPlacement.Decoupled; o.WeightDecay = 1e-2; }), (g, d) => new RAdamW(g, d)),
+        P<Adamax>("adamax", "PyTorch Adamax: infinity-norm second moment, coupled L2", Common, () => With(Torch(), o => { o.LearningRate = 2e-3; o.Estimator = "infinity"; }), (g, d) => new Adamax(g, d)),
         P<SGD>("sgd", "PyTorch SGD: momentum, dampening, nesterov, coupled weight_decay (momentum 0)", new[] { "lr", "momentum", "dampening", "nesterov", "weight_decay", "maximize" },
-            () => With(Torch(), o => { o.Estimator = "none"; o.Direction = Direction.Sgd; })),
-        P<AdaBelief>("adabelief", "official AdaBelief: (g − m)² second moment, ε 1e-16 outside, decoupled decay", Common, () => With(Torch(), o => { o.Estimator = "adabelief"; o.Eps = 1e-16; o.Decay = DecayPlacement.Decoupled; })),
+            () => With(Torch(), o => { o.Estimator = "none"; o.Direction = Direction.Sgd; }), (g, d) => new SGD(g, d)),
+        P<AdaBelief>("adabelief", "official AdaBelief: (g − m)² second moment, ε 1e-16 outside, decoupled decay", Common, () => With(Torch(), o => { o.Estimator = "adabelief"; o.Eps = 1e-16; o.Decay = DecayPlacement.Decoupled; }), (g, d) => new AdaBelief(g, d)),
         P<Yogi>("yogi", "Yogi: additive second moment, ε 1e-3 outside, v₀ 1e-6, decoupled decay (η 1e-2)", Common.Concat(new[] { "initial_accumulator" }).ToArray(),
-            () => With(Torch(), o => { o.LearningRate = 1e-2; o.Estimator = "yogi"; o.Eps = 1e-3; o.InitialAccumulator = 1e-6; o.Decay = DecayPlacement.Decoupled; })),
+            () => With(Torch(), o => { o.LearningRate = 1e-2; o.Estimator = "yogi"; o.Eps = 1e-3; o.InitialAccumulator = 1e-6; o.Decay = DecayPlacement.Decoupled; }), (g, d) => new Yogi(g, d)),
     };
 
     /// <summary>The preset of that name (case-insensitive), or an error listing the valid names.</summary>

@@ -1,0 +1,178 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace AdamFamily.Tests;
+
+public class SchedulerTests
+{
+    /// <summary>Runs 12 steps under a scheduler, and a twin with lr set by hand to what the scheduler reported; same result.</summary>
+    private static void AssertSchedulerDrivesSteps(Func<AfmdwOptimizer, optim.lr_scheduler.LRScheduler> make, double[] expectedLrs)
+    {
+        var a = Fixture.Parameters(2);
+        var b = Fixture.Clone(a);
+        using var oa = new AdamD(a, new AfmdwOptions { LearningRate = 1e-2 });
+        using var ob = new AdamD(b, new AfmdwOptions { LearningRate = 1e-2 });
+        var sched = make(oa);
+        for (int k = 0; k < expectedLrs.Length; k++)
+        {
+            Assert.Equal(expectedLrs[k], oa.Groups[0].LearningRate, 12);
+            ob.Groups[0].LearningRate = expectedLrs[k];
+            Fixture.SetGrads(a, k); oa.step();
+            Fixture.SetGrads(b, k); ob.step();
+            sched.step();
+        }
+        Assert.Equal(Fixture.Values(b), Fixture.Values(a));
+    }
+
+    [Fact]
+    public void StepLR() => AssertSchedulerDrivesSteps(o => optim.lr_scheduler.StepLR(o, 4, 0.5),
+        Enumerable.Range(0, 12).Select(k => 1e-2 * Math.Pow(0.5, k / 4)).ToArray());
+
+    [Fact]
+    public void MultiStepLR() => AssertSchedulerDrivesSteps(o => optim.lr_scheduler.MultiStepLR(o, new[] { 3, 8 }, 0.1),
+        Enumerable.Range(0, 12).Select(k => 1e-2 * (k < 3 ? 1 : k < 8 ? 0.1 : 0.01)).ToArray());
+
+    [Fact]
+    public void CosineAnnealingLR() => AssertSchedulerDrivesSteps(o => optim.lr_scheduler.CosineAnnealingLR(o, 12, 0),
+        Enumerable.Range(0, 12).Select(k => 1e-2 * (1 + Math.Cos(Math.PI * k / 12)) / 2).ToArray());
+
+    [Fact]
+    public void OneCycleLR_CyclesLearningRateAndBeta1()
+    {
+        var ps = Fixture.Parameters();
+        using var opt = new AdamW(ps);
+        var sched = optim.lr_scheduler.OneCycleLR(opt, max_lr: 1e-2, total_steps: 20);
+        var lrs = new List<double>(); var beta1s = new List<double>();
+        for (int k = 0; k < 20; k++)
+        {
+            lrs.Add(opt.Groups[0].LearningRate); beta1s.Add(opt.Groups[0].Betas.Item1);
+            Fixture.SetGrads(ps, k); opt.step(); sched.step();
+        }
+        Assert.True(lrs.Max() > 5 * lrs[0], "OneCycle should warm the lr up");
+        Assert.True(beta1s.Min() < beta1s[0], "OneCycle should cycle beta1 down through IBetas");
+    }
+
+    [Fact]
+    public void LrTiedSchedule_FollowsTheScheduler()
+    {
+        // θ_t = θ₀·η_t/η₀: after a ×0.1 drop the first moment moves 10× slower.
+        var ps = Fixture.Parameters(dtype: ScalarType.Float64);
+        using var opt = Optimizers.Create("afmdw", ps, "lr=1e-2,theta_schedule=lr-tied");
+        var rule = opt.Groups[0].Options.ToRule();
+        var (c1, _) = rule.Plan(Rules.StepScalars.Initial, 1e-2, 1e-2);
+        var (c2, _) = rule.Plan(Rules.StepScalars.Initial, 1e-3, 1e-2);
+        Assert.Equal(0.1, c1.MGain, 12);
+        Assert.Equal(0.01, c2.MGain, 12);
+    }
+}
+
+public class ParamGroupTests
+{
+    [Fact]
+    public void Groups_InheritUnsetOptions_AndKeepTheirOwn()
+    {
+        var a = Fixture.Parameters(1); var b = Fixture.Parameters(2);
+        using var opt = new AdamD(new[]
+        {
+            new AfmdwOptimizer.ParamGroup(a, new AfmdwOptions { LearningRate = 1e-2 }),
+            new AfmdwOptimizer.ParamGroup(b, new AfmdwOptions { WeightDecay = 0 }),
+        }, new AfmdwOptions { LearningRate = 3e-3, Beta1 = 0.8 });
+        Assert.Equal(1e-2, opt.Groups[0].LearningRate);
+        Assert.Equal(3e-3, opt.Groups[1].LearningRate);
+        Assert.Equal(0.8, opt.Groups[0].Options.Beta1);
+        Assert.Equal(0.8, opt.Groups[1].Options.Beta1);
+        Assert.Equal(5e-4, opt.Groups[0].Options.WeightDecay);
+        Assert.Equal(0.0, opt.Groups[1].Options.WeightDecay);
+        Assert.Equal(1e-2, opt.Groups[0].InitialLearningRate);
+    }
+
+    [Fact]
+    public void PerGroupOptions_AreUsedByTheStep()
+    {
+        // A group with lr 0 must not move; the other must.
+        var a = Fixture.Parameters(1); var b = Fixture.Parameters(2);
+        var a0 = Fixture.Values(a); var b0 = Fixture.Values(b);
+        using var opt = new AdamW(new[] { new AfmdwOptimizer.ParamGroup(a, new AfmdwOptions { LearningRate = 0 }), new AfmdwOptimizer.ParamGroup(b) });
+        Fixture.SetGrads(a, 0); Fixture.SetGrads(b, 0); opt.step();
+        Assert.Equal(a0, Fixture.Values(a));
+        Assert.NotEqual(b0, Fixture.Values(b));
+    }
+
+    [Fact]
+    public void ParameterList_IsMaterialisedAtConstruction()
+    {
+        var ps = Fixture.Parameters();
+        int enumerations = 0;
+        IEnumerable<Parameter> Lazy() { enumerations++; foreach (var p in ps) yield return p; }
+        using var opt = new AdamD(Lazy());
+        Fixture.Run(opt, ps, 0, 3);
+        opt.zero_grad();
+        _ = opt.state_dict();
+        Assert.Equal(1, enumerations);
+    }
+
+    [Fact]
+    public void AParameterInTwoGroups_IsRejected()
+    {
+        var ps = Fixture.Parameters();
+        var e = Assert.Throws<ArgumentException>(() => new AdamD(new[] { new AfmdwOptimizer.ParamGroup(ps), new AfmdwOptimizer.ParamGroup(ps.Take(1)) }));
+        Assert.Contains("more than one group", e.Message);
+    }
+
+    [Fact]
+    public void AddParamGroup_Later_GetsStateAndSteps()
+    {
+        var a = Fixture.Parameters(1); var b = Fixture.Parameters(2);
+        using var opt = new AdamD(a);
+        opt.add_param_group(new AfmdwOptimizer.ParamGroup(b, new AfmdwOptions { LearningRate = 1e-2 }));
+        var b0 = Fixture.Values(b);
+        Fixture.SetGrads(a, 0); Fixture.SetGrads(b, 0); opt.step();
+        Assert.Equal(1, opt.StateOf(b[0]).Step);
+        Assert.NotEqual(b0, Fixture.Values(b));
+    }
+
+    [Fact]
+    public void ParametersWithoutGradient_AreSkipped_LikePyTorch()
+    {
+        var ps = Fixture.Parameters();
+        using var opt = new AdamD(ps);
+        Fixture.SetGrads(ps.Take(1).ToArray(), 0);
+        var before = Fixture.Values(ps);
+        opt.step();
+        Assert.Equal(1, opt.StateOf(ps[0]).Step);
+        Assert.Equal(0, opt.StateOf(ps[1]).Step);
+        Assert.Equal(before[1], Fixture.Values(ps)[1]);
+    }
+
+    [Fact]
+    public void ZeroGrad_ZeroesEveryGradient()
+    {
+        var ps = Fixture.Parameters();
+        using var opt = new AdamD(ps);
+        Fixture.SetGrads(ps, 0);
+        opt.zero_grad();
+        Assert.All(ps, p => Assert.Equal(0.0, p.grad!.abs().sum().item<float>()));
+    }
+
+    [Fact]
+    public void Closure_IsEvaluatedWithGradients_AndItsLossReturned()
+    {
+        var w = new Parameter(tensor(new float[] { 1f, -2f }));
+        using var opt = new SGD(new[] { w }, new AfmdwOptions { LearningRate = 0.1 });
+        var loss = opt.step(() => { opt.zero_grad(); var l = (w * w).sum(); l.backward(); return l; });
+        Assert.Equal(5f, loss.item<float>(), 5);
+        Assert.Equal(new[] { 0.8f, -1.6f }, w.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void To_MovesState_AndKeepsStepping()
+    {
+        var ps = Fixture.Parameters();
+        using var opt = new AdamD(ps);
+        Fixture.Run(opt, ps, 0, 2);
+        opt.to(CPU);
+        Fixture.Run(opt, ps, 2, 3);
+        Assert.Equal(3, opt.StateOf(ps[0]).Step);
+    }
+}
