@@ -1,0 +1,165 @@
+using System.CommandLine;
+using System.Globalization;
+using AdamFamily.Lab.Experiments;
+using AdamFamily.Lab.Training;
+using Spectre.Console;
+
+namespace AdamFamily.Cli.Commands;
+
+/// <summary>
+/// <c>afm compare</c>: a fair, seed-paired A/B(/n) comparison of optimizers on a real task, ending in a
+/// verdict table. Results live in --out and a killed comparison resumes where it stopped.
+/// </summary>
+internal static class CompareCommand
+{
+    public static Command Create()
+    {
+        var protocol = new Option<string?>("--protocol") { Description = $"A named experiment ({string.Join(", ", Protocols.All.Keys)}); other options override its settings." };
+        var scale = new Option<string>("--scale") { Description = "quick (subset, fewer epochs) or full.", DefaultValueFactory = _ => "full" };
+        var experiment = new Option<string?>("--experiment") { Description = "A JSON experiment file (the format of experiment.json in a results folder)." };
+        var arms = new Option<string[]>("--arm") { Description = "An arm: preset:options, e.g. adamd:lr=1e-3,weight_decay=5e-4 (label=preset:options to name it). Repeatable.", AllowMultipleArgumentsPerToken = false };
+        var seeds = new Option<string?>("--seeds") { Description = "Seeds: a count (3 → 0,1,2) or a list (1,5,9)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs per run." };
+        var task = new Option<string?>("--task") { Description = $"Task: {string.Join(", ", TaskLoader.Tasks)}." };
+        var data = new Option<string?>("--data") { Description = "Folder of the task's files." };
+        var model = new Option<string?>("--model") { Description = "Model: mlp, cnn, resnet18, resnet34, vgg11, densenet121." };
+        var batch = new Option<int?>("--batch-size") { Description = "Batch size." };
+        var trainSubset = new Option<int?>("--train-subset") { Description = "Use the first N training records." };
+        var testSubset = new Option<int?>("--test-subset") { Description = "Use the first N test records." };
+        var schedule = new Option<string?>("--schedule") { Description = "constant, multistep or cosine." };
+        var milestones = new Option<string?>("--milestones") { Description = "Epochs (1-based) from which the lr is multiplied by --gamma, e.g. 9 or 150,225 (multistep)." };
+        var gamma = new Option<double?>("--gamma") { Description = "Multistep factor (default 0.1)." };
+        var clip = new Option<double?>("--clip") { Description = "Clip the global gradient norm to this value." };
+        var augment = new Option<bool?>("--augment") { Description = "Random crop with padding and horizontal flip." };
+        var baseline = new Option<string?>("--baseline") { Description = "The arm the others are compared with (default: the first)." };
+        var margin = new Option<double?>("--margin") { Description = "Non-inferiority margin in percentage points (default 0.5)." };
+        var outDir = new Option<string?>("--out") { Description = "Results folder (default runs/<protocol or compare>)." };
+
+        var cmd = new Command("compare", "Compare optimizers fairly: several seeds, paired arms, test accuracy with confidence intervals.")
+        {
+            protocol, scale, experiment, arms, seeds, epochs, task, data, model, batch, trainSubset, testSubset, schedule, milestones, gamma, clip, augment, baseline, margin, outDir,
+        };
+        cmd.SetAction(r =>
+        {
+            ExperimentSettings s;
+            try
+            {
+                s = r.GetValue(experiment) is { } file
+                    ? ExperimentSettings.FromJson(File.Exists(file) ? File.ReadAllText(file) : throw new FileNotFoundException($"experiment file '{file}' does not exist."), file)
+                    : r.GetValue(protocol) is { } p ? Protocols.Get(p, r.GetValue(scale)!) : new ExperimentSettings { Protocol = "custom" };
+                if (r.GetValue(arms) is { Length: > 0 } a) s = s with { Arms = a.Select(ExperimentSettings.ParseArm).ToArray(), Baseline = null };
+                if (r.GetValue(seeds) is { } sd) s = s with { Seeds = ParseSeeds(sd) };
+                if (r.GetValue(epochs) is { } e) s = s with { Epochs = e };
+                if (r.GetValue(task) is { } t) s = s with { Task = t.ToLowerInvariant() };
+                if (r.GetValue(data) is { } d) s = s with { DataPath = d };
+                if (r.GetValue(model) is { } m) s = s with { Model = m.ToLowerInvariant() };
+                if (r.GetValue(batch) is { } b) s = s with { BatchSize = b };
+                if (r.GetValue(trainSubset) is { } ts) s = s with { TrainSubset = ts };
+                if (r.GetValue(testSubset) is { } te) s = s with { TestSubset = te };
+                if (r.GetValue(schedule) is { } sc) s = s with { Schedule = s.Schedule with { Kind = sc.ToLowerInvariant() } };
+                if (r.GetValue(milestones) is { } ms) s = s with { Schedule = s.Schedule with { Kind = "multistep", Milestones = ms.Split(',').Select(x => int.Parse(x.Trim(), CultureInfo.InvariantCulture) - 1).ToArray() } };
+                if (r.GetValue(gamma) is { } g) s = s with { Schedule = s.Schedule with { Gamma = g } };
+                if (r.GetValue(clip) is { } c) s = s with { ClipGradNorm = c };
+                if (r.GetValue(augment) is { } au) s = s with { Augment = au };
+                if (r.GetValue(baseline) is { } bl) s = s with { Baseline = bl };
+                if (r.GetValue(margin) is { } mg) s = s with { Margin = mg };
+                if (!TaskLoader.IsAvailable(s) && s.Task == "fashion-mnist" && r.GetValue(data) is null)
+                {
+                    AnsiConsole.MarkupLine("[yellow]Fashion-MNIST is not installed in /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist); using the built-in synthetic task instead.[/]");
+                    s = s with { Task = "synthetic", TrainSubset = null, TestSubset = null };
+                }
+                s.Validate();
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException)
+            {
+                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+                return 2;
+            }
+
+            var dir = r.GetValue(outDir) ?? Path.Combine("runs", s.Protocol == "custom" ? "compare" : s.Protocol);
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(s.Protocol)}[/]: task {Markup.Escape(s.Task)}, model {Markup.Escape(s.Model)}, {s.Epochs} epochs, batch {s.BatchSize}, " +
+                                   $"seeds {string.Join(",", s.Seeds)}, lr schedule {Markup.Escape(s.Schedule.ToString())}; results in {Markup.Escape(Path.GetFullPath(dir))}");
+            try
+            {
+                var summary = RunWithProgress(s, dir);
+                ComparisonTable.Write(summary, dir);
+                return 0;
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or InvalidDataException)
+            {
+                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+                return 2;
+            }
+        });
+        return cmd;
+    }
+
+    private static int[] ParseSeeds(string text)
+    {
+        if (!text.Contains(',') && int.TryParse(text, out var n))
+            return n >= 1 ? Enumerable.Range(0, n).ToArray() : throw new ArgumentException($"--seeds {text}: need at least one seed.");
+        return text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(x => int.TryParse(x.Trim(), out var v) ? v : throw new ArgumentException($"--seeds: '{x}' is not an integer.")).ToArray();
+    }
+
+    private static ComparisonSummary RunWithProgress(ExperimentSettings s, string dir)
+    {
+        ComparisonSummary? summary = null;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var tasks = s.Arms.ToDictionary(a => a.Name, a => ctx.AddTask(Markup.Escape(a.Name), maxValue: s.Seeds.Length * s.Epochs));
+                summary = ComparisonRunner.Run(s, dir,
+                    progress: p =>
+                    {
+                        if (p.Batch == p.Batches)
+                            tasks[p.Arm].Increment(1);
+                    },
+                    runDone: (run, reused) =>
+                    {
+                        var t = tasks[run.Arm];
+                        int done = s.Seeds.TakeWhile(x => x != run.Seed).Count() + 1;
+                        t.Value = done * s.Epochs;
+                        if (reused) t.Description = $"{Markup.Escape(run.Arm)} [grey](reused seed {run.Seed})[/]";
+                        else t.Description = Markup.Escape(run.Arm);
+                    });
+            });
+        return summary!;
+    }
+}
+
+/// <summary>The verdict table on screen.</summary>
+internal static class ComparisonTable
+{
+    public static void Write(ComparisonSummary summary, string dir)
+    {
+        var s = summary.Settings;
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"[bold]{Markup.Escape(s.Protocol)}[/]: final test accuracy over {s.Seeds.Length} seeds (baseline [bold]{Markup.Escape(s.BaselineArm)}[/])");
+        foreach (var c in new[] { "arm", "optimizer", "final acc % (mean ± std)", "best acc %", "diverged", "s/epoch", "opt. share", $"Δ vs {s.BaselineArm} [95% CI]", "verdict", $"non-inferior (±{s.Margin} pp)" })
+            table.AddColumn(Markup.Escape(c));
+        foreach (var a in summary.Arms)
+        {
+            var v = summary.Versus.FirstOrDefault(x => x.Arm == a.Arm);
+            string verdict = v is null ? "[grey]baseline[/]" : v.Verdict switch
+            {
+                "better" => "[green]better[/]",
+                "worse" => "[red]worse[/]",
+                _ => Markup.Escape(v.Verdict),
+            };
+            table.AddRow(
+                Markup.Escape(a.Arm), Markup.Escape(a.Optimizer),
+                $"{a.FinalMean:F2} ± {Std(a.FinalStd)}", $"{a.BestMean:F2} ± {Std(a.BestStd)}",
+                $"{a.Divergences}/{a.Runs}", $"{a.SecondsPerEpoch:F2}", $"{a.OptimizerShare:P0}",
+                v is null ? "" : double.IsFinite(v.CiLow) ? $"{v.MeanDifference:+0.00;-0.00} [{v.CiLow:+0.00;-0.00}, {v.CiHigh:+0.00;-0.00}]" : $"{v.MeanDifference:+0.00;-0.00}",
+                verdict,
+                v?.NonInferior is { } ni ? (ni ? "[green]yes[/]" : "[red]no[/]") : "");
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"Δ = paired mean difference of final test accuracy (percentage points) over seeds, arm − baseline, with a paired-t 95% interval. " +
+                               $"Files: {Markup.Escape(Path.Combine(dir, "summary.json"))}, summary.csv, runs/*.jsonl");
+    }
+
+    private static string Std(double x) => double.IsFinite(x) ? x.ToString("F2") : "–";
+}

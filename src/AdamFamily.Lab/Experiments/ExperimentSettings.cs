@@ -1,0 +1,102 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AdamFamily.Lab.Experiments;
+
+/// <summary>One arm of a comparison: a label and an optimizer spec ("adamd:lr=1e-3,weight_decay=5e-4").</summary>
+public sealed record ArmSpec(string Name, string Optimizer);
+
+/// <summary>The learning-rate schedule of a run, stepped once per epoch through TorchSharp's schedulers.</summary>
+public sealed record ScheduleSpec(string Kind = "constant", int[]? Milestones = null, double Gamma = 0.1)
+{
+    public static readonly ScheduleSpec Constant = new();
+    public override string ToString() => Kind switch
+    {
+        "multistep" => $"×{Gamma} at epochs {string.Join(",", (Milestones ?? Array.Empty<int>()).Select(m => m + 1))}",
+        "cosine" => "cosine to 0",
+        _ => "constant",
+    };
+}
+
+/// <summary>
+/// Everything that defines a comparison. Stored in the results folder as experiment.json; a restart with
+/// different settings is refused. Epoch milestones are 0-based epoch indices at which the lr is multiplied.
+/// </summary>
+public sealed record ExperimentSettings
+{
+    public string Protocol { get; init; } = "custom";
+    /// <summary>fashion-mnist, synthetic, cifar10 or cifar100.</summary>
+    public string Task { get; init; } = "synthetic";
+    public string? DataPath { get; init; }
+    public string Model { get; init; } = "mlp";
+    public int Epochs { get; init; } = 3;
+    public int BatchSize { get; init; } = 128;
+    public int[] Seeds { get; init; } = { 0, 1, 2 };
+    /// <summary>Use only the first N training / test records (null = all).</summary>
+    public int? TrainSubset { get; init; }
+    public int? TestSubset { get; init; }
+    public bool Augment { get; init; }
+    public int CropPadding { get; init; } = 4;
+    public ScheduleSpec Schedule { get; init; } = ScheduleSpec.Constant;
+    /// <summary>Clip the global gradient norm to this value (null = no clipping).</summary>
+    public double? ClipGradNorm { get; init; }
+    public ArmSpec[] Arms { get; init; } = Array.Empty<ArmSpec>();
+    /// <summary>The arm the others are compared with (default: the first).</summary>
+    public string? Baseline { get; init; }
+    /// <summary>Non-inferiority margin in percentage points of test accuracy.</summary>
+    public double Margin { get; init; } = 0.5;
+
+    [JsonIgnore] public string BaselineArm => Baseline ?? Arms.FirstOrDefault()?.Name ?? "";
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static ExperimentSettings FromJson(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ExperimentSettings>(json, Json)
+                   ?? throw new InvalidDataException($"{source}: empty experiment.");
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{source}: not a valid experiment file: {e.Message}", e); }
+    }
+
+    /// <summary>Checks the settings; throws <see cref="ArgumentException"/> naming the setting and the value.</summary>
+    public void Validate()
+    {
+        if (Arms.Length == 0) throw new ArgumentException("no arms: give at least one --arm (e.g. --arm adamd:lr=1e-3).", "arms");
+        var dup = Arms.GroupBy(a => a.Name).FirstOrDefault(g => g.Count() > 1);
+        if (dup is not null) throw new ArgumentException($"arm name '{dup.Key}' is used twice; name arms as label=preset:options.", "arms");
+        if (!Arms.Any(a => a.Name == BaselineArm)) throw new ArgumentException($"baseline '{Baseline}' is not one of the arms ({string.Join(", ", Arms.Select(a => a.Name))}).", "baseline");
+        if (Epochs < 1) throw new ArgumentOutOfRangeException("epochs", Epochs, $"epochs = {Epochs}: must be ≥ 1.");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException("batch_size", BatchSize, $"batch_size = {BatchSize}: must be ≥ 1.");
+        if (Seeds.Length == 0) throw new ArgumentException("no seeds.", "seeds");
+        if (Seeds.Distinct().Count() != Seeds.Length) throw new ArgumentException($"seeds repeat: {string.Join(",", Seeds)}.", "seeds");
+        if (Margin < 0) throw new ArgumentOutOfRangeException("margin", Margin, $"margin = {Margin}: must be ≥ 0.");
+        if (TrainSubset is < 1) throw new ArgumentOutOfRangeException("train_subset", TrainSubset, "train_subset must be ≥ 1.");
+        if (TestSubset is < 1) throw new ArgumentOutOfRangeException("test_subset", TestSubset, "test_subset must be ≥ 1.");
+        if (Schedule.Kind is not ("constant" or "multistep" or "cosine")) throw new ArgumentException($"schedule '{Schedule.Kind}': expected constant, multistep or cosine.", "schedule");
+        if (ClipGradNorm is <= 0) throw new ArgumentOutOfRangeException("clip_grad_norm", ClipGradNorm, "clip_grad_norm must be > 0.");
+        foreach (var a in Arms)
+        {
+            try { Optimizers.ParseArm(a.Optimizer); }
+            catch (ArgumentException e) { throw new ArgumentException($"arm '{a.Name}': {e.Message}", "arms", e); }
+        }
+    }
+
+    /// <summary>Parses an --arm value: "adamd:lr=1e-3" (label adamd) or "my-label=adamd:lr=1e-3".</summary>
+    public static ArmSpec ParseArm(string text)
+    {
+        var t = text.Trim();
+        int colon = t.IndexOf(':'), eq = t.IndexOf('=');
+        if (eq > 0 && (colon < 0 || eq < colon)) return new ArmSpec(t[..eq].Trim(), t[(eq + 1)..].Trim());
+        var name = (colon < 0 ? t : t[..colon]).Trim().ToLowerInvariant();
+        return new ArmSpec(name, t);
+    }
+}

@@ -1,0 +1,52 @@
+using AdamFamily.Lab.Data;
+using static TorchSharp.torch;
+
+namespace AdamFamily.Lab.Experiments;
+
+/// <summary>Loads the task an experiment names, normalised and cut to its subsets.</summary>
+public static class TaskLoader
+{
+    public static readonly string[] Tasks = { "fashion-mnist", "synthetic", "cifar10", "cifar100" };
+
+    /// <summary>Whether the task's files are present (always true for the synthetic task).</summary>
+    public static bool IsAvailable(ExperimentSettings s) => s.Task switch
+    {
+        "fashion-mnist" => IdxReader.FashionMnistFiles.All(f =>
+            File.Exists(Path.Combine(s.DataPath ?? IdxReader.DefaultFashionMnistDir, f)) ||
+            File.Exists(Path.Combine(s.DataPath ?? IdxReader.DefaultFashionMnistDir, f + ".gz"))),
+        "cifar10" or "cifar100" => s.DataPath is not null && Directory.Exists(s.DataPath),
+        _ => true,
+    };
+
+    public static ImageTask Load(ExperimentSettings s)
+    {
+        ImageTask raw = s.Task switch
+        {
+            "fashion-mnist" => IdxReader.LoadFashionMnist(s.DataPath ?? IdxReader.DefaultFashionMnistDir),
+            "cifar10" => CifarReader.LoadCifar10(s.DataPath ?? throw new ArgumentException("cifar10 needs --data DIR (the folder with cifar-10-batches-bin).", "data")),
+            "cifar100" => CifarReader.LoadCifar100(s.DataPath ?? throw new ArgumentException("cifar100 needs --data DIR (the folder with cifar-100-binary).", "data")),
+            "synthetic" => SyntheticImageTask.Create(new SyntheticImageOptions { Seed = 0 }),
+            _ => throw new ArgumentException($"unknown task '{s.Task}'. Known: {string.Join(", ", Tasks)}.", "task"),
+        };
+        var (mean, std) = s.Task switch
+        {
+            "fashion-mnist" => (Transforms.FashionMnistMean, Transforms.FashionMnistStd),
+            "cifar10" => (Transforms.Cifar10Mean, Transforms.Cifar10Std),
+            "cifar100" => (Transforms.Cifar100Mean, Transforms.Cifar100Std),
+            _ => ((float[]?)null, (float[]?)null),
+        };
+        var task = raw;
+        if (s.TrainSubset is not null || s.TestSubset is not null)
+        {
+            task = raw.Subset(Math.Min(s.TrainSubset ?? raw.Train.Count, raw.Train.Count), Math.Min(s.TestSubset ?? raw.Test.Count, raw.Test.Count));
+            raw.Dispose();
+        }
+        if (mean is null) return task;
+        using (task)
+        {
+            return new ImageTask(task.Name,
+                new LabDataset(task.Train.Name, Transforms.Normalize(task.Train.Inputs, mean, std!).DetachFromDisposeScope(), task.Train.Labels.clone().DetachFromDisposeScope(), task.NumClasses),
+                new LabDataset(task.Test.Name, Transforms.Normalize(task.Test.Inputs, mean, std!).DetachFromDisposeScope(), task.Test.Labels.clone().DetachFromDisposeScope(), task.NumClasses));
+        }
+    }
+}

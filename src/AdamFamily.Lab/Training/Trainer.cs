@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using AdamFamily.Lab.Data;
+using AdamFamily.Lab.Experiments;
+using AdamFamily.Lab.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AdamFamily.Lab.Training;
+
+/// <summary>
+/// Trains one arm with one seed. Seeded and deterministic: the seed fixes the initial weights (the same in
+/// every arm), the batch order of every epoch and the augmentation, so arms with the same seed are paired.
+/// </summary>
+public static class Trainer
+{
+    public static RunResult Run(ImageTask task, ExperimentSettings s, ArmSpec arm, int seed,
+        Action<RunProgress>? progress = null, CancellationToken cancel = default)
+    {
+        using var scope = NewDisposeScope();
+        var model = ModelFactory.Create(s.Model, task.Channels, task.Height, task.NumClasses, seed);
+        var (preset, options) = Optimizers.ParseArm(arm.Optimizer);
+        using var opt = Optimizers.Create(preset, model.parameters(), options);
+        opt.NonFinitePolicy = NonFinitePolicy.Throw;
+        var scheduler = s.Schedule.Kind switch
+        {
+            "multistep" => optim.lr_scheduler.MultiStepLR(opt, s.Schedule.Milestones ?? Array.Empty<int>(), s.Schedule.Gamma),
+            "cosine" => optim.lr_scheduler.CosineAnnealingLR(opt, s.Epochs, 0),
+            _ => null,
+        };
+
+        var epochs = new List<EpochMetrics>();
+        int batches = (task.Train.Count + s.BatchSize - 1) / s.BatchSize;
+        for (int epoch = 0; epoch < s.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            var optClock = new Stopwatch();
+            double lr = opt.Groups[0].LearningRate, lossSum = 0;
+            long correct = 0, seen = 0;
+            bool diverged = false;
+            double stationarity = double.NaN;
+            model.train();
+            int b = 0;
+            foreach (var (bx, by) in task.Train.Batches(epoch, s.BatchSize, seed))
+            {
+                cancel.ThrowIfCancellationRequested();
+                using var batchScope = NewDisposeScope();
+                var x = bx;
+                if (s.Augment)
+                {
+                    long augSeed = DeterministicRng.DeriveSeed(seed, epoch, b);
+                    x = Transforms.RandomHorizontalFlip(Transforms.RandomCrop(x, s.CropPadding, augSeed), augSeed + 1);
+                }
+                opt.zero_grad();
+                var logits = model.call(x);
+                var loss = nn.functional.cross_entropy(logits, by);
+                double lossValue = loss.item<float>();
+                if (!double.IsFinite(lossValue)) { diverged = true; break; }
+                loss.backward();
+                if (s.ClipGradNorm is { } clip) nn.utils.clip_grad_norm_(model.parameters(), clip);
+                opt.CollectDiagnostics = b == batches - 1; // the stationarity measure once per epoch
+                optClock.Start();
+                try { opt.step(); }
+                catch (NonFiniteGradientException) { diverged = true; break; }
+                finally { optClock.Stop(); }
+                if (opt.CollectDiagnostics && opt.LastDiagnostics is { } d) stationarity = d.Stationarity;
+                lossSum += lossValue * by.shape[0];
+                correct += logits.argmax(1).eq(by).sum().item<long>();
+                seen += by.shape[0];
+                progress?.Invoke(new RunProgress(arm.Name, seed, epoch, s.Epochs, ++b, batches));
+            }
+            opt.CollectDiagnostics = false;
+            scheduler?.step();
+
+            var (testLoss, testAcc) = diverged ? (double.NaN, double.NaN) : Evaluate(model, task.Test, s.BatchSize);
+            diverged |= !double.IsFinite(testLoss);
+            clock.Stop();
+            epochs.Add(new EpochMetrics(epoch + 1, seen > 0 ? lossSum / seen : double.NaN, seen > 0 ? 100.0 * correct / seen : double.NaN,
+                testLoss, testAcc, lr, WeightNorm(model), stationarity, clock.Elapsed.TotalSeconds, optClock.Elapsed.TotalSeconds, diverged));
+            if (diverged) break;
+        }
+        return new RunResult(arm.Name, seed, epochs);
+    }
+
+    /// <summary>Mean cross-entropy and accuracy (percent) over a dataset, in evaluation mode.</summary>
+    public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, LabDataset data, int batchSize)
+    {
+        model.eval();
+        using var _ = no_grad();
+        double lossSum = 0; long correct = 0;
+        foreach (var (x, y) in data.Batches(0, Math.Max(batchSize, 500), 0, shuffle: false))
+        {
+            using var scope = NewDisposeScope();
+            var logits = model.call(x);
+            lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
+            correct += logits.argmax(1).eq(y).sum().item<long>();
+        }
+        return (lossSum / data.Count, 100.0 * correct / data.Count);
+    }
+
+    private static double WeightNorm(nn.Module<Tensor, Tensor> model)
+    {
+        using var _ = no_grad();
+        double sum = 0;
+        foreach (var p in model.parameters())
+        {
+            using var sq = p.to_type(ScalarType.Float64).square().sum();
+            sum += sq.item<double>();
+        }
+        return Math.Sqrt(sum);
+    }
+}
