@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace AdamFamily.Lab.Tests;
 
+[Collection(TorchRngCollection.Name)]
 public class BatchingTests
 {
     private const int N = 23;

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace AdamFamily.Lab.Tests;
 
+[Collection(TorchRngCollection.Name)]
 public class ModelTests
 {
     public static TheoryData<string, int, int> Shapes()

@@ -30,13 +30,20 @@ public static class ModelFactory
     /// <summary>
     /// Seeds torch's global RNG with <paramref name="seed"/> right before building, so the same seed gives
     /// bit-identical initial weights. Nothing else is restored: the global RNG is left advanced afterwards.
+    /// Seeded builds are serialised with each other; code on another thread drawing from torch's global
+    /// generator at the same time would still change the weights (the generator is process-wide).
     /// </summary>
     public static nn.Module<Tensor, Tensor> Create(string name, int inChannels, int imageSize, int classes, long seed)
     {
         Canonical(name); // an unknown name throws before the RNG is touched
-        manual_seed(seed);
-        return Create(name, inChannels, imageSize, classes);
+        lock (SeededBuild)
+        {
+            manual_seed(seed);
+            return Create(name, inChannels, imageSize, classes);
+        }
     }
+
+    private static readonly Lock SeededBuild = new();
 
     private static string Canonical(string name)
     {
