@@ -2,7 +2,17 @@ using System.CommandLine;
 using AdamFamily.Cli.Commands;
 
 // afm: the AdamFamily command line. Each command lives in Commands/ and registers itself here.
+using Spectre.Console;
+
+if (Console.IsOutputRedirected)
+{
+    // Logs and pipes: plain text, and wide enough that tables are not folded.
+    AnsiConsole.Profile.Capabilities.Ansi = false;
+    AnsiConsole.Profile.Width = 200;
+}
+
 var root = new RootCommand("AdamFamily: the Adam family of optimizers with decoupled weight decay, on TorchSharp.");
 root.Subcommands.Add(ListCommand.Create());
 root.Subcommands.Add(ParityCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
 return root.Parse(args).Invoke();

@@ -87,6 +87,7 @@ internal static class CompareCommand
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or InvalidDataException)
             {
+                if (Environment.GetEnvironmentVariable("AFM_DEBUG") is not null) Console.Error.WriteLine(e);
                 AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
                 return 2;
             }
@@ -152,7 +153,7 @@ internal static class ComparisonTable
                 Markup.Escape(a.Arm), Markup.Escape(a.Optimizer),
                 $"{a.FinalMean:F2} ± {Std(a.FinalStd)}", $"{a.BestMean:F2} ± {Std(a.BestStd)}",
                 $"{a.Divergences}/{a.Runs}", $"{a.SecondsPerEpoch:F2}", $"{a.OptimizerShare:P0}",
-                v is null ? "" : double.IsFinite(v.CiLow) ? $"{v.MeanDifference:+0.00;-0.00} [{v.CiLow:+0.00;-0.00}, {v.CiHigh:+0.00;-0.00}]" : $"{v.MeanDifference:+0.00;-0.00}",
+                Markup.Escape(v is null ? "" : double.IsFinite(v.CiLow) ? $"{v.MeanDifference:+0.00;-0.00} [{v.CiLow:+0.00;-0.00}, {v.CiHigh:+0.00;-0.00}]" : $"{v.MeanDifference:+0.00;-0.00}"),
                 verdict,
                 v?.NonInferior is { } ni ? (ni ? "[green]yes[/]" : "[red]no[/]") : "");
         }
