@@ -122,8 +122,8 @@ internal static class CompareCommand
                         var t = tasks[run.Arm];
                         int done = s.Seeds.TakeWhile(x => x != run.Seed).Count() + 1;
                         t.Value = done * s.Epochs;
-                        if (reused) t.Description = $"{Markup.Escape(run.Arm)} [grey](reused seed {run.Seed})[/]";
-                        else t.Description = Markup.Escape(run.Arm);
+                        string outcome = run.Diverged ? $"[red]diverged at epoch {run.DivergedAtEpoch}[/]" : $"final test accuracy {run.FinalTestAccuracy:F2}%";
+                        AnsiConsole.MarkupLine($"{Markup.Escape(run.Arm)} seed {run.Seed}: {outcome}{(reused ? " [grey](reused from an earlier call)[/]" : "")}");
                     });
             });
         return summary!;

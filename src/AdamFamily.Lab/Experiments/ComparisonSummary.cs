@@ -24,8 +24,9 @@ public sealed record ComparisonSummary(ExperimentSettings Settings, IReadOnlyLis
         {
             var rs = s.Seeds.Select(seed => runs.Single(r => r.Arm == a.Name && r.Seed == seed)).ToList();
             var ok = rs.Where(r => !r.Diverged).ToList();
-            var final = Summary.Of(ok.Select(r => r.FinalTestAccuracy).ToList());
-            var best = Summary.Of(ok.Select(r => r.BestTestAccuracy).ToList());
+            var none = new Summary(0, double.NaN, double.NaN, double.NaN, double.NaN); // every run diverged
+            var final = ok.Count > 0 ? Summary.Of(ok.Select(r => r.FinalTestAccuracy).ToList()) : none;
+            var best = ok.Count > 0 ? Summary.Of(ok.Select(r => r.BestTestAccuracy).ToList()) : none;
             return new ArmSummary(a.Name, a.Optimizer, rs.Count, rs.Count(r => r.Diverged),
                 final.Mean, final.StdDev, best.Mean, best.StdDev,
                 rs.Average(r => r.MeanEpochSeconds), rs.Average(r => r.OptimizerShare),

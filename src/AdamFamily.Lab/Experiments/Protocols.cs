@@ -48,10 +48,9 @@ public static class Protocols
         "full" => s,
         "quick" => s with
         {
-            Epochs = 4,
-            TrainSubset = 20000,
-            TestSubset = 5000,
-            Schedule = s.Schedule.Kind == "multistep" ? s.Schedule with { Milestones = new[] { 3 } } : s.Schedule,
+            Epochs = 6,
+            TrainSubset = 30000,
+            Schedule = s.Schedule.Kind == "multistep" ? s.Schedule with { Milestones = new[] { 4 } } : s.Schedule,
         },
         _ => throw new ArgumentException($"unknown scale '{scale}': expected quick or full.", "scale"),
     };

@@ -7,6 +7,9 @@ using static TorchSharp.torch;
 
 namespace AdamFamily.Lab.Training;
 
+/// <summary>Optional callbacks into a run, for tests and tools that check pairing.</summary>
+public sealed record TrainerObserver(Action<nn.Module<Tensor, Tensor>>? ModelCreated = null, Action<int, int, Tensor>? Batch = null);
+
 /// <summary>
 /// Trains one arm with one seed. Seeded and deterministic: the seed fixes the initial weights (the same in
 /// every arm), the batch order of every epoch and the augmentation, so arms with the same seed are paired.
@@ -14,10 +17,11 @@ namespace AdamFamily.Lab.Training;
 public static class Trainer
 {
     public static RunResult Run(ImageTask task, ExperimentSettings s, ArmSpec arm, int seed,
-        Action<RunProgress>? progress = null, CancellationToken cancel = default)
+        Action<RunProgress>? progress = null, CancellationToken cancel = default, TrainerObserver? observer = null)
     {
         using var scope = NewDisposeScope();
         var model = ModelFactory.Create(s.Model, task.Channels, task.Height, task.NumClasses, seed);
+        observer?.ModelCreated?.Invoke(model);
         var (preset, options) = Optimizers.ParseArm(arm.Optimizer);
         using var opt = Optimizers.Create(preset, model.parameters(), options);
         opt.NonFinitePolicy = NonFinitePolicy.Throw;
@@ -44,6 +48,7 @@ public static class Trainer
             {
                 cancel.ThrowIfCancellationRequested();
                 using var batchScope = NewDisposeScope();
+                observer?.Batch?.Invoke(epoch, b, by);
                 var x = bx;
                 if (s.Augment)
                 {

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using AdamFamily.Lab.Experiments;
+
+namespace AdamFamily.Lab.Tests;
+
+/// <summary>afm compare through the real command line, on the synthetic task, tiny.</summary>
+[Collection(TorchRngCollection.Name)]
+public class CliEndToEndTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("afm-cli-").FullName;
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    internal static (int Code, string Output) Afm(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "afm.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException("afm did not finish in 120 s"); }
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    [Fact]
+    public void Compare_OnTheSyntheticTask_PrintsTheVerdictTable_AndWritesItsFiles()
+    {
+        var (code, output) = Afm("compare", "--task", "synthetic", "--arm", "adam:lr=1e-3", "--arm", "adamd:lr=1e-3,weight_decay=5e-4",
+            "--seeds", "2", "--epochs", "1", "--train-subset", "256", "--test-subset", "128", "--batch-size", "64", "--out", _dir);
+        Assert.True(code == 0, output);
+        Assert.Contains("Δ vs adam", output);
+        Assert.Contains("baseline", output);
+        Assert.Matches("(better|worse|no detectable difference)", output);
+        foreach (var f in new[] { "experiment.json", "summary.json", "summary.csv", "runs/adam-seed0.jsonl", "runs/adamd-seed1.jsonl" })
+            Assert.True(File.Exists(Path.Combine(_dir, f)), f);
+
+        // A second call with the same settings reuses every run.
+        var again = Afm("compare", "--task", "synthetic", "--arm", "adam:lr=1e-3", "--arm", "adamd:lr=1e-3,weight_decay=5e-4",
+            "--seeds", "2", "--epochs", "1", "--train-subset", "256", "--test-subset", "128", "--batch-size", "64", "--out", _dir);
+        Assert.Equal(0, again.Code);
+        Assert.Contains("reused", again.Output);
+
+        // Other settings in the same folder are refused.
+        var other = Afm("compare", "--task", "synthetic", "--arm", "adam:lr=1e-3", "--seeds", "2", "--epochs", "2", "--out", _dir);
+        Assert.Equal(2, other.Code);
+        Assert.Contains("other settings", other.Output);
+    }
+
+    [Fact]
+    public void Compare_WithABadArm_SaysWhatIsWrong()
+    {
+        var (code, output) = Afm("compare", "--task", "synthetic", "--arm", "adamd:lr=fast", "--out", _dir);
+        Assert.Equal(2, code);
+        Assert.Contains("lr", output);
+        Assert.Contains("fast", output);
+    }
+
+    [Fact]
+    public void List_ShowsEveryPreset()
+    {
+        var (code, output) = Afm("list");
+        Assert.Equal(0, code);
+        foreach (var p in Presets.All) Assert.Contains(p.Name, output);
+    }
+}
