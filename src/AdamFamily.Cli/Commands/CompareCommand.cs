@@ -33,11 +33,12 @@ internal static class CompareCommand
         var augment = new Option<bool?>("--augment") { Description = "Random crop with padding and horizontal flip." };
         var baseline = new Option<string?>("--baseline") { Description = "The arm the others are compared with (default: the first)." };
         var margin = new Option<double?>("--margin") { Description = "Non-inferiority margin in percentage points (default 0.5)." };
+        var device = new Option<string?>("--device") { Description = "TorchSharp device: cpu (default) or cuda[:N] where a CUDA TorchSharp package is referenced." };
         var outDir = new Option<string?>("--out") { Description = "Results folder (default runs/<protocol or compare>)." };
 
         var cmd = new Command("compare", "Compare optimizers fairly: several seeds, paired arms, test accuracy with confidence intervals.")
         {
-            protocol, scale, experiment, arms, seeds, epochs, task, data, model, batch, trainSubset, testSubset, schedule, milestones, gamma, clip, augment, baseline, margin, outDir,
+            protocol, scale, experiment, arms, seeds, epochs, task, data, model, batch, trainSubset, testSubset, schedule, milestones, gamma, clip, augment, baseline, margin, device, outDir,
         };
         cmd.SetAction(r =>
         {
@@ -63,6 +64,7 @@ internal static class CompareCommand
                 if (r.GetValue(augment) is { } au) s = s with { Augment = au };
                 if (r.GetValue(baseline) is { } bl) s = s with { Baseline = bl };
                 if (r.GetValue(margin) is { } mg) s = s with { Margin = mg };
+                if (r.GetValue(device) is { } dv) s = s with { Device = dv.ToLowerInvariant() };
                 if (!TaskLoader.IsAvailable(s) && s.Task == "fashion-mnist" && r.GetValue(data) is null)
                 {
                     AnsiConsole.MarkupLine("[yellow]Fashion-MNIST is not installed in /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist); using the built-in synthetic task instead.[/]");
@@ -122,7 +124,7 @@ internal static class CompareCommand
                         var t = tasks[run.Arm];
                         int done = s.Seeds.TakeWhile(x => x != run.Seed).Count() + 1;
                         t.Value = done * s.Epochs;
-                        string outcome = run.Diverged ? $"[red]diverged at epoch {run.DivergedAtEpoch}[/]" : $"final test accuracy {run.FinalTestAccuracy:F2}%";
+                        string outcome = run.Diverged ? $"[red]diverged at epoch {run.DivergedAtEpoch}[/]" : $"final {s.MetricName} {run.FinalTestMetric:F2}";
                         AnsiConsole.MarkupLine($"{Markup.Escape(run.Arm)} seed {run.Seed}: {outcome}{(reused ? " [grey](reused from an earlier call)[/]" : "")}");
                     });
             });
@@ -137,8 +139,8 @@ internal static class ComparisonTable
     {
         var s = summary.Settings;
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"[bold]{Markup.Escape(s.Protocol)}[/]: final test accuracy over {s.Seeds.Length} seeds (baseline [bold]{Markup.Escape(s.BaselineArm)}[/])");
-        foreach (var c in new[] { "arm", "optimizer", "final acc % (mean ± std)", "best acc %", "diverged", "s/epoch", "opt. share", $"Δ vs {s.BaselineArm} [95% CI]", "verdict", $"non-inferior (±{s.Margin} pp)" })
+            .Title($"[bold]{Markup.Escape(s.Protocol)}[/]: final {Markup.Escape(s.MetricName)} over {s.Seeds.Length} seeds (baseline [bold]{Markup.Escape(s.BaselineArm)}[/])");
+        foreach (var c in new[] { "arm", "optimizer", "final (mean ± std)", "best", "diverged", "s/epoch", "opt. share", $"Δ vs {s.BaselineArm} [95% CI]", "verdict", $"non-inferior (±{s.Margin} {s.MarginUnit})" })
             table.AddColumn(Markup.Escape(c));
         foreach (var a in summary.Arms)
         {
@@ -158,7 +160,8 @@ internal static class ComparisonTable
                 v?.NonInferior is { } ni ? (ni ? "[green]yes[/]" : "[red]no[/]") : "");
         }
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"Δ = paired mean difference of final test accuracy (percentage points) over seeds, arm − baseline, with a paired-t 95% interval. " +
+        AnsiConsole.MarkupLine($"Δ = paired mean difference of the final {Markup.Escape(s.MetricName)} over seeds, arm − baseline, with a paired-t 95% interval" +
+                               $" ({(s.HigherIsBetter ? "higher" : "lower")} is better). " +
                                $"Files: {Markup.Escape(Path.Combine(dir, "summary.json"))}, summary.csv, runs/*.jsonl");
     }
 

@@ -16,7 +16,7 @@ public static class ComparisonRunner
         var store = new ResultStore(outDir);
         store.BindSettings(settings);
         var results = new List<RunResult>();
-        ImageTask? task = null;
+        ILabTask? task = null;
         try
         {
             foreach (var seed in settings.Seeds)
@@ -29,7 +29,7 @@ public static class ComparisonRunner
                         continue;
                     }
                     task ??= TaskLoader.Load(settings);
-                    var run = Trainer.Run(task, settings, arm, seed, progress, cancel);
+                    var run = task.Train(settings, arm, seed, progress, cancel);
                     store.SaveRun(run);
                     results.Add(run);
                     runDone?.Invoke(run, false);

@@ -6,12 +6,12 @@ using AdamFamily.Lab.Training;
 
 namespace AdamFamily.Lab.Experiments;
 
-/// <summary>One arm's results over its seeds (accuracies in percent).</summary>
+/// <summary>One arm's results over its seeds, in the task's metric (accuracy in percent, or perplexity).</summary>
 public sealed record ArmSummary(string Arm, string Optimizer, int Runs, int Divergences,
     double FinalMean, double FinalStd, double BestMean, double BestStd, double SecondsPerEpoch, double OptimizerShare,
     double[] FinalBySeed);
 
-/// <summary>One arm against the baseline: the paired difference of final test accuracy over seeds.</summary>
+/// <summary>One arm against the baseline: the paired difference of the final test metric over seeds.</summary>
 public sealed record ArmVersusBaseline(string Arm, string Baseline, int Pairs, double MeanDifference, double CiLow, double CiHigh,
     string Verdict, bool? NonInferior, double Margin);
 
@@ -25,12 +25,12 @@ public sealed record ComparisonSummary(ExperimentSettings Settings, IReadOnlyLis
             var rs = s.Seeds.Select(seed => runs.Single(r => r.Arm == a.Name && r.Seed == seed)).ToList();
             var ok = rs.Where(r => !r.Diverged).ToList();
             var none = new Summary(0, double.NaN, double.NaN, double.NaN, double.NaN); // every run diverged
-            var final = ok.Count > 0 ? Summary.Of(ok.Select(r => r.FinalTestAccuracy).ToList()) : none;
-            var best = ok.Count > 0 ? Summary.Of(ok.Select(r => r.BestTestAccuracy).ToList()) : none;
+            var final = ok.Count > 0 ? Summary.Of(ok.Select(r => r.FinalTestMetric).ToList()) : none;
+            var best = ok.Count > 0 ? Summary.Of(ok.Select(r => r.BestTestMetric(s.HigherIsBetter)).ToList()) : none;
             return new ArmSummary(a.Name, a.Optimizer, rs.Count, rs.Count(r => r.Diverged),
                 final.Mean, final.StdDev, best.Mean, best.StdDev,
                 rs.Average(r => r.MeanEpochSeconds), rs.Average(r => r.OptimizerShare),
-                rs.Select(r => r.FinalTestAccuracy).ToArray());
+                rs.Select(r => r.FinalTestMetric).ToArray());
         }).ToList();
 
         var baseline = arms.Single(a => a.Arm == s.BaselineArm);
@@ -42,7 +42,7 @@ public sealed record ComparisonSummary(ExperimentSettings Settings, IReadOnlyLis
             if (pairs.Length == 0)
                 return new ArmVersusBaseline(a.Arm, baseline.Arm, 0, double.NaN, double.NaN, double.NaN, "no comparable seeds", null, s.Margin);
             var r = PairedComparison.Compute(pairs.Select(i => baseline.FinalBySeed[i]).ToArray(), pairs.Select(i => a.FinalBySeed[i]).ToArray(),
-                higherIsBetter: true, margin: s.Margin);
+                higherIsBetter: s.HigherIsBetter, margin: s.Margin);
             return new ArmVersusBaseline(a.Arm, baseline.Arm, r.N, r.MeanDifference, r.CiLow, r.CiHigh, r.VerdictText, r.NonInferior, s.Margin);
         }).ToList();
         return new ComparisonSummary(s, arms, versus);
@@ -62,7 +62,7 @@ public sealed record ComparisonSummary(ExperimentSettings Settings, IReadOnlyLis
     /// <summary>One row per arm: results and, for non-baseline arms, the comparison with the baseline.</summary>
     public string ToCsv()
     {
-        var sb = new StringBuilder("arm,optimizer,runs,divergences,final_acc_mean,final_acc_std,best_acc_mean,best_acc_std,seconds_per_epoch,optimizer_share,diff_vs_baseline,ci_low,ci_high,verdict,non_inferior,margin\n");
+        var sb = new StringBuilder("arm,optimizer,runs,divergences,final_mean,final_std,best_mean,best_std,seconds_per_epoch,optimizer_share,diff_vs_baseline,ci_low,ci_high,verdict,non_inferior,margin\n");
         foreach (var a in Arms)
         {
             var v = Versus.FirstOrDefault(x => x.Arm == a.Arm);

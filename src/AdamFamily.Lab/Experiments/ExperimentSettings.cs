@@ -40,11 +40,20 @@ public sealed record ExperimentSettings
     public ScheduleSpec Schedule { get; init; } = ScheduleSpec.Constant;
     /// <summary>Clip the global gradient norm to this value (null = no clipping).</summary>
     public double? ClipGradNorm { get; init; }
+    /// <summary>The TorchSharp device every model, batch and optimizer state lives on ("cpu", "cuda", "cuda:1").</summary>
+    public string Device { get; init; } = "cpu";
     public ArmSpec[] Arms { get; init; } = Array.Empty<ArmSpec>();
     /// <summary>The arm the others are compared with (default: the first).</summary>
     public string? Baseline { get; init; }
-    /// <summary>Non-inferiority margin in percentage points of test accuracy.</summary>
+    /// <summary>Non-inferiority margin in the metric's units (percentage points of accuracy; perplexity points).</summary>
     public double Margin { get; init; } = 0.5;
+
+    /// <summary>Language-modelling tasks (plain text or Penn Treebank) are judged by perplexity, image tasks by accuracy.</summary>
+    [JsonIgnore] public bool IsLanguageModel => Task is "ptb" or "text";
+    [JsonIgnore] public string MetricName => IsLanguageModel ? "test perplexity" : "test accuracy (%)";
+    [JsonIgnore] public bool HigherIsBetter => !IsLanguageModel;
+    /// <summary>The unit of <see cref="Margin"/>: percentage points of accuracy, or perplexity points.</summary>
+    [JsonIgnore] public string MarginUnit => IsLanguageModel ? "ppl" : "pp";
 
     [JsonIgnore] public string BaselineArm => Baseline ?? Arms.FirstOrDefault()?.Name ?? "";
 
@@ -83,6 +92,10 @@ public sealed record ExperimentSettings
         if (TestSubset is < 1) throw new ArgumentOutOfRangeException("test_subset", TestSubset, "test_subset must be ≥ 1.");
         if (Schedule.Kind is not ("constant" or "multistep" or "cosine")) throw new ArgumentException($"schedule '{Schedule.Kind}': expected constant, multistep or cosine.", "schedule");
         if (ClipGradNorm is <= 0) throw new ArgumentOutOfRangeException("clip_grad_norm", ClipGradNorm, "clip_grad_norm must be > 0.");
+        try { _ = new TorchSharp.torch.Device(Device); }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException) { throw new ArgumentException($"device '{Device}' is not a TorchSharp device (cpu, cuda, cuda:N).", "device", e); }
+        if (Device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !TorchSharp.torch.cuda.is_available())
+            throw new ArgumentException($"device '{Device}': CUDA is not available (this build references the CPU TorchSharp package, or no GPU is present).", "device");
         foreach (var a in Arms)
         {
             try { Optimizers.ParseArm(a.Optimizer); }

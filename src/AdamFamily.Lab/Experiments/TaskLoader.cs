@@ -1,7 +1,23 @@
 using AdamFamily.Lab.Data;
+using AdamFamily.Lab.Training;
 using static TorchSharp.torch;
 
 namespace AdamFamily.Lab.Experiments;
+
+/// <summary>A loaded task that trains one arm with one seed at a time (image classification, language modelling).</summary>
+public interface ILabTask : IDisposable
+{
+    RunResult Train(ExperimentSettings s, ArmSpec arm, int seed, Action<RunProgress>? progress, CancellationToken cancel);
+}
+
+/// <summary>Image classification: <see cref="Trainer"/> on an <see cref="ImageTask"/>.</summary>
+public sealed class ImageClassification(ImageTask task) : ILabTask
+{
+    public ImageTask Task { get; } = task;
+    public RunResult Train(ExperimentSettings s, ArmSpec arm, int seed, Action<RunProgress>? progress, CancellationToken cancel)
+        => Trainer.Run(Task, s, arm, seed, progress, cancel);
+    public void Dispose() => Task.Dispose();
+}
 
 /// <summary>Loads the task an experiment names, normalised and cut to its subsets.</summary>
 public static class TaskLoader
@@ -18,7 +34,11 @@ public static class TaskLoader
         _ => true,
     };
 
-    public static ImageTask Load(ExperimentSettings s)
+    /// <summary>Loads the experiment's task, ready to train arms on.</summary>
+    public static ILabTask Load(ExperimentSettings s) => new ImageClassification(LoadImages(s));
+
+    /// <summary>Loads an image-classification task, normalised and cut to the experiment's subsets.</summary>
+    public static ImageTask LoadImages(ExperimentSettings s)
     {
         ImageTask raw = s.Task switch
         {

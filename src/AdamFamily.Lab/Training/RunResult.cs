@@ -2,20 +2,29 @@ using System.Text.Json.Serialization;
 
 namespace AdamFamily.Lab.Training;
 
-/// <summary>What one epoch of one run measured. Accuracies are in percent.</summary>
+/// <summary>
+/// What one epoch of one run measured. The metric is the task's (<see cref="Experiments.ExperimentSettings.MetricName"/>):
+/// accuracy in percent for image classification, perplexity for language modelling. ValidMetric is NaN
+/// for tasks without a validation split.
+/// </summary>
 public sealed record EpochMetrics(
-    int Epoch, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy,
-    double LearningRate, double WeightNorm, double Stationarity, double Seconds, double OptimizerSeconds, bool Diverged);
+    int Epoch, double TrainLoss, double TrainMetric, double TestLoss, double TestMetric,
+    double LearningRate, double WeightNorm, double Stationarity, double Seconds, double OptimizerSeconds, bool Diverged,
+    double ValidMetric = double.NaN);
 
 /// <summary>A finished run: one arm, one seed, its epochs; a diverged run stops at the epoch its loss became non-finite.</summary>
 public sealed record RunResult(string Arm, int Seed, IReadOnlyList<EpochMetrics> Epochs)
 {
     [JsonIgnore] public bool Diverged => Epochs.Any(e => e.Diverged);
     [JsonIgnore] public int? DivergedAtEpoch => Epochs.FirstOrDefault(e => e.Diverged)?.Epoch;
-    /// <summary>Test accuracy after the last epoch (NaN for a diverged run).</summary>
-    [JsonIgnore] public double FinalTestAccuracy => Diverged || Epochs.Count == 0 ? double.NaN : Epochs[^1].TestAccuracy;
-    /// <summary>Best test accuracy over the epochs before any divergence.</summary>
-    [JsonIgnore] public double BestTestAccuracy => Epochs.Where(e => !e.Diverged).Select(e => e.TestAccuracy).DefaultIfEmpty(double.NaN).Max();
+    /// <summary>The test metric after the last epoch (NaN for a diverged run).</summary>
+    [JsonIgnore] public double FinalTestMetric => Diverged || Epochs.Count == 0 ? double.NaN : Epochs[^1].TestMetric;
+    /// <summary>The best test metric over the epochs before any divergence (highest or lowest as the metric prefers).</summary>
+    public double BestTestMetric(bool higherIsBetter)
+    {
+        var values = Epochs.Where(e => !e.Diverged).Select(e => e.TestMetric).ToList();
+        return values.Count == 0 ? double.NaN : higherIsBetter ? values.Max() : values.Min();
+    }
     [JsonIgnore] public double MeanEpochSeconds => Epochs.Count == 0 ? double.NaN : Epochs.Average(e => e.Seconds);
     [JsonIgnore] public double OptimizerShare => Epochs.Sum(e => e.Seconds) is var t and > 0 ? Epochs.Sum(e => e.OptimizerSeconds) / t : double.NaN;
 }

@@ -20,8 +20,10 @@ public static class Trainer
         Action<RunProgress>? progress = null, CancellationToken cancel = default, TrainerObserver? observer = null)
     {
         using var scope = NewDisposeScope();
+        var device = torch.device(s.Device);
         var model = ModelFactory.Create(s.Model, task.Channels, task.Height, task.NumClasses, seed);
         observer?.ModelCreated?.Invoke(model);
+        model.to(device); // before the optimizer, so its state is created on the device
         var (preset, options) = Optimizers.ParseArm(arm.Optimizer);
         using var opt = Optimizers.Create(preset, model.parameters(), options);
         opt.NonFinitePolicy = NonFinitePolicy.Throw;
@@ -49,7 +51,8 @@ public static class Trainer
                 cancel.ThrowIfCancellationRequested();
                 using var batchScope = NewDisposeScope();
                 observer?.Batch?.Invoke(epoch, b, by);
-                var x = bx;
+                var x = bx.to(device);
+                var y = by.to(device);
                 if (s.Augment)
                 {
                     long augSeed = DeterministicRng.DeriveSeed(seed, epoch, b);
@@ -57,7 +60,7 @@ public static class Trainer
                 }
                 opt.zero_grad();
                 var logits = model.call(x);
-                var loss = nn.functional.cross_entropy(logits, by);
+                var loss = nn.functional.cross_entropy(logits, y);
                 double lossValue = loss.item<float>();
                 if (!double.IsFinite(lossValue)) { diverged = true; break; }
                 loss.backward();
@@ -68,15 +71,15 @@ public static class Trainer
                 catch (NonFiniteGradientException) { diverged = true; break; }
                 finally { optClock.Stop(); }
                 if (opt.CollectDiagnostics && opt.LastDiagnostics is { } d) stationarity = d.Stationarity;
-                lossSum += lossValue * by.shape[0];
-                correct += logits.argmax(1).eq(by).sum().item<long>();
-                seen += by.shape[0];
+                lossSum += lossValue * y.shape[0];
+                correct += logits.argmax(1).eq(y).sum().item<long>();
+                seen += y.shape[0];
                 progress?.Invoke(new RunProgress(arm.Name, seed, epoch, s.Epochs, ++b, batches));
             }
             opt.CollectDiagnostics = false;
             scheduler?.step();
 
-            var (testLoss, testAcc) = diverged ? (double.NaN, double.NaN) : Evaluate(model, task.Test, s.BatchSize);
+            var (testLoss, testAcc) = diverged ? (double.NaN, double.NaN) : Evaluate(model, task.Test, s.BatchSize, device);
             diverged |= !double.IsFinite(testLoss);
             clock.Stop();
             epochs.Add(new EpochMetrics(epoch + 1, seen > 0 ? lossSum / seen : double.NaN, seen > 0 ? 100.0 * correct / seen : double.NaN,
@@ -87,7 +90,7 @@ public static class Trainer
     }
 
     /// <summary>Mean cross-entropy and accuracy (percent) over a dataset, in evaluation mode.</summary>
-    public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, LabDataset data, int batchSize)
+    public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, LabDataset data, int batchSize, Device? device = null)
     {
         model.eval();
         using var _ = no_grad();
@@ -95,9 +98,10 @@ public static class Trainer
         foreach (var (x, y) in data.Batches(0, Math.Max(batchSize, 500), 0, shuffle: false))
         {
             using var scope = NewDisposeScope();
-            var logits = model.call(x);
-            lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
-            correct += logits.argmax(1).eq(y).sum().item<long>();
+            var (xd, yd) = device is null ? (x, y) : (x.to(device), y.to(device));
+            var logits = model.call(xd);
+            lossSum += nn.functional.cross_entropy(logits, yd, reduction: nn.Reduction.Sum).item<float>();
+            correct += logits.argmax(1).eq(yd).sum().item<long>();
         }
         return (lossSum / data.Count, 100.0 * correct / data.Count);
     }
