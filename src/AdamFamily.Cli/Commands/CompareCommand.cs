@@ -34,11 +34,12 @@ internal static class CompareCommand
         var baseline = new Option<string?>("--baseline") { Description = "The arm the others are compared with (default: the first)." };
         var margin = new Option<double?>("--margin") { Description = "Non-inferiority margin in percentage points (default 0.5)." };
         var device = new Option<string?>("--device") { Description = "TorchSharp device: cpu (default) or cuda[:N] where a CUDA TorchSharp package is referenced." };
+        var tensorboard = new Option<bool>("--tensorboard") { Description = "Also write TensorBoard event files under the results folder." };
         var outDir = new Option<string?>("--out") { Description = "Results folder (default runs/<protocol or compare>)." };
 
         var cmd = new Command("compare", "Compare optimizers fairly: several seeds, paired arms, test accuracy with confidence intervals.")
         {
-            protocol, scale, experiment, arms, seeds, epochs, task, data, model, batch, trainSubset, testSubset, schedule, milestones, gamma, clip, augment, baseline, margin, device, outDir,
+            protocol, scale, experiment, arms, seeds, epochs, task, data, model, batch, trainSubset, testSubset, schedule, milestones, gamma, clip, augment, baseline, margin, device, tensorboard, outDir,
         };
         cmd.SetAction(r =>
         {
@@ -85,7 +86,7 @@ internal static class CompareCommand
             {
                 var summary = RunWithProgress(s, dir);
                 ComparisonTable.Write(summary, dir);
-                return 0;
+                return ReportCommand.Render(dir, r.GetValue(tensorboard));
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or InvalidDataException)
             {
