@@ -15,4 +15,6 @@ var root = new RootCommand("AdamFamily: the Adam family of optimizers with decou
 root.Subcommands.Add(ListCommand.Create());
 root.Subcommands.Add(ParityCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
+root.Subcommands.Add(TheoryCommand.Create());
+root.Subcommands.Add(ToyCommand.Create());
 return root.Parse(args).Invoke();
