@@ -175,7 +175,7 @@ public static class Toy
         var fn = ToyFunction.Get(r.Function);
         double sigma = r.Settings.WeightDecay;
         var paths = r.Trajectories.Select(t => new PlotSeries($"{t.Optimizer} (lr {t.LearningRate:G3}{(t.Status == "ok" ? "" : ", " + t.Status.Split(':')[0])})", t.X, t.Y) { Width = 2 }).ToList();
-        var plot = new FieldPlot($"{fn.Name}: {fn.Formula}, σ = {sigma:G3}, {r.Settings.Steps} steps{(r.Settings.Search ? ", best lr of the grid each" : "")}",
+        var plot = new FieldPlot($"{fn.Name} + (σ/2)‖x‖², σ = {sigma:G3}, {r.Settings.Steps} steps{(r.Settings.Search ? ", each at its best lr of the grid" : "")}\nf = {fn.Formula}",
             (x, y) => Objective(fn, sigma, x, y), DrawnDomain(fn, r.Trajectories), paths)
         {
             Transform = v => Math.Log10(1 + Math.Max(0, v - fn.MinValue)),
