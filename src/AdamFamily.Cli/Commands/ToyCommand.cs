@@ -75,8 +75,9 @@ internal static class ToyCommand
             table.AddRow(row.ToArray());
         }
         AnsiConsole.Write(table);
-        if (r.Trajectories.Any(t => t.Search?.Any(p => p.Status.StartsWith("refused", StringComparison.Ordinal)) == true))
-            AnsiConsole.MarkupLine("refused: the stability check of preconditioned decay (η·σ·ε^(−1/2) ≥ 1); see afm theory stability.");
+        if (r.Trajectories.Any(t => t.Status.StartsWith("refused", StringComparison.Ordinal) || t.Search?.Any(p => p.Status.StartsWith("refused", StringComparison.Ordinal)) == true))
+            AnsiConsole.MarkupLine(Markup.Escape("refused: the stability check of preconditioned decay (η·σ·ε^(−1/2) ≥ 1; see afm theory stability). " +
+                                                 "A lower --lr or --weight-decay, or a larger --eps (e.g. 1e-6), lifts it."));
     }
 
     private static double[] ParsePair(string text)

@@ -41,7 +41,8 @@ public abstract class FullBatchProblem : IDisposable
         var p = tensor(x, dtype: ScalarType.Float64).requires_grad_(true);
         var f = Loss(p);
         var grad = autograd.grad(new[] { f }, new[] { p })[0];
-        return (f.item<double>(), grad.data<double>().ToArray());
+        using var values = grad.data<double>();
+        return (f.item<double>(), values.ToArray());
     }
 
     public virtual void Dispose() { }
