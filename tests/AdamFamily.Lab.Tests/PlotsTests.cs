@@ -38,7 +38,7 @@ public class PlotsTests
             Assert.Equal(Path.Combine(dir, "line.png"), png);
             AssertPng(png);
             AssertSvg(svg);
-            var (png2, svg2) = Plots.Save(new LinePlot("linear", "x", "y", series), Path.Combine(dir, "linear.png"));
+            var (png2, svg2) = Plots.Save(new LinePlot("linear", "x", "y", series) { Legend = LegendPosition.Below }, Path.Combine(dir, "linear.png"));
             AssertPng(png2);
             AssertSvg(svg2);
         }

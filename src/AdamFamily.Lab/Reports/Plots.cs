@@ -23,7 +23,7 @@ public sealed record PlotSeries(string Label, double[] X, double[] Y)
 }
 
 /// <summary>Where a plot's legend goes.</summary>
-public enum LegendPosition { UpperRight, UpperLeft, LowerRight, LowerLeft, Hidden }
+public enum LegendPosition { UpperRight, UpperLeft, LowerRight, LowerLeft, Below, Hidden }
 
 /// <summary>A line plot: its series, title, axis labels and whether the y axis is logarithmic.</summary>
 public sealed record LinePlot(string Title, string XLabel, string YLabel, IReadOnlyList<PlotSeries> Series, bool LogY = false)
@@ -116,7 +116,9 @@ public static class Plots
         plot.XLabel(spec.XLabel);
         plot.YLabel(spec.YLabel);
         if (spec.LogY) UseLogTicks(plot, spec.Series);
-        if (spec.Series.Count + spec.HorizontalLines.Count > 1 && spec.Legend != LegendPosition.Hidden)
+        if (spec.Series.Count + spec.HorizontalLines.Count > 1 && spec.Legend == LegendPosition.Below)
+            plot.ShowLegend(Edge.Bottom);
+        else if (spec.Series.Count + spec.HorizontalLines.Count > 1 && spec.Legend != LegendPosition.Hidden)
             plot.ShowLegend(spec.Legend switch
             {
                 LegendPosition.UpperLeft => Alignment.UpperLeft,

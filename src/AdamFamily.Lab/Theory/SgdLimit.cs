@@ -215,16 +215,16 @@ public static class SgdLimit
             dist.Add(new PlotSeries($"‖x_AdamD − x_SGD(literal θ_t/σ)‖, {run.Estimator}", steps, run.DistanceLiteral) { Width = 1, Dashed = true });
         }
         dist.Add(new PlotSeries("‖x_SGD − x*‖ (for scale)", Steps(r.SgdToMinimum.Length), r.SgdToMinimum) { Width = 1, Dashed = true });
-        var (p1, s1) = Plots.Save(new LinePlot($"AdamD vs SGD on f + (σ/2)‖x‖² with step ρ_t/σ: distance\n{setting}", "step", "distance", dist, LogY: true),
-            Path.Combine(dir, "sgd-limit-distance"));
+        var (p1, s1) = Plots.Save(new LinePlot($"AdamD vs SGD on f + (σ/2)‖x‖² with step ρ_t/σ: distance\n{setting}", "step", "distance", dist, LogY: true) { Legend = LegendPosition.Below },
+            Path.Combine(dir, "sgd-limit-distance"), 900, 660);
         var gaps = r.Runs.Select(run => new PlotSeries($"|g(x_AdamD) − g(x_SGD)|, {run.Estimator}", Steps(run.ObjectiveGap.Length), run.ObjectiveGap)).ToList();
         gaps.Add(new PlotSeries("g(x_SGD) − g* (for scale)", Steps(r.SgdObjectiveGap.Length), r.SgdObjectiveGap) { Width = 1, Dashed = true });
-        var (p2, s2) = Plots.Save(new LinePlot($"AdamD vs SGD on f + (σ/2)‖x‖²: objective values\n{setting}", "step", "|difference of g|", gaps, LogY: true),
-            Path.Combine(dir, "sgd-limit-objective"));
+        var (p2, s2) = Plots.Save(new LinePlot($"AdamD vs SGD on f + (σ/2)‖x‖²: objective values\n{setting}", "step", "|difference of g|", gaps, LogY: true) { Legend = LegendPosition.Below },
+            Path.Combine(dir, "sgd-limit-objective"), 900, 640);
         var dev = r.Runs.Select(run => new PlotSeries($"AdamD step vs SGD step from the same point, {run.Estimator}", Steps(run.StepDeviation.Length), run.StepDeviation)).ToList();
         if (r.Runs.Count > 0) dev.Add(new PlotSeries("θ_t (for scale)", Steps(r.Runs[0].Theta.Length), r.Runs[0].Theta) { Width = 1, Dashed = true });
-        var (p3, s3) = Plots.Save(new LinePlot($"One step: ‖Δx_AdamD − Δx_SGD‖ / ‖Δx_SGD‖, SGD step −(ρ_t/σ)∇g(x_t) from AdamD's x_t\n{setting}", "step", "relative deviation", dev, LogY: true),
-            Path.Combine(dir, "sgd-limit-step"));
+        var (p3, s3) = Plots.Save(new LinePlot($"One step: ‖Δx_AdamD − Δx_SGD‖ / ‖Δx_SGD‖, SGD step −(ρ_t/σ)∇g(x_t) from AdamD's x_t\n{setting}", "step", "relative deviation", dev, LogY: true) { Legend = LegendPosition.Below },
+            Path.Combine(dir, "sgd-limit-step"), 900, 640);
         files.AddRange(new[] { p1, s1, p2, s2, p3, s3 });
         files.Add(WriteJson(r, Path.Combine(dir, "sgd-limit.json")));
         return files;

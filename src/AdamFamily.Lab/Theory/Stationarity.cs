@@ -165,8 +165,8 @@ public static class Stationarity
                               .Select(r => (r.PredictedPlateau!.Value, $"‖σ(1−H⁻¹)⊙x‖, {r.Label}")).ToList();
             var plot = new LinePlot(
                 $"{p.Problem}: ‖∇f(x) + σx‖ (σ = {p.WeightDecay:G3}, η = {p.LearningRate:G3}, ε = {p.Eps:G3})",
-                "step", "‖∇f(x) + σx‖ (exact, full batch)", series, LogY: true) { HorizontalLines = lines, Legend = LegendPosition.LowerLeft };
-            var (png, svg) = Plots.Save(plot, Path.Combine(dir, $"stationarity-{p.Problem}"));
+                "step", "‖∇f(x) + σx‖ (exact, full batch)", series, LogY: true) { HorizontalLines = lines, Legend = LegendPosition.Below };
+            var (png, svg) = Plots.Save(plot, Path.Combine(dir, $"stationarity-{p.Problem}"), 900, 640);
             files.Add(png);
             files.Add(svg);
         }
