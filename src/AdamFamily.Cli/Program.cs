@@ -16,4 +16,6 @@ root.Subcommands.Add(ListCommand.Create());
 root.Subcommands.Add(ParityCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
+root.Subcommands.Add(TheoryCommand.Create());
+root.Subcommands.Add(ToyCommand.Create());
 return root.Parse(args).Invoke();

@@ -23,7 +23,7 @@ public sealed record PlotSeries(string Label, double[] X, double[] Y)
 }
 
 /// <summary>Where a plot's legend goes.</summary>
-public enum LegendPosition { UpperRight, UpperLeft, LowerRight, LowerLeft, Hidden }
+public enum LegendPosition { UpperRight, UpperLeft, LowerRight, LowerLeft, Below, Hidden }
 
 /// <summary>A line plot: its series, title, axis labels and whether the y axis is logarithmic.</summary>
 public sealed record LinePlot(string Title, string XLabel, string YLabel, IReadOnlyList<PlotSeries> Series, bool LogY = false)
@@ -116,7 +116,9 @@ public static class Plots
         plot.XLabel(spec.XLabel);
         plot.YLabel(spec.YLabel);
         if (spec.LogY) UseLogTicks(plot, spec.Series);
-        if (spec.Series.Count + spec.HorizontalLines.Count > 1 && spec.Legend != LegendPosition.Hidden)
+        if (spec.Series.Count + spec.HorizontalLines.Count > 1 && spec.Legend == LegendPosition.Below)
+            plot.ShowLegend(Edge.Bottom);
+        else if (spec.Series.Count + spec.HorizontalLines.Count > 1 && spec.Legend != LegendPosition.Hidden)
             plot.ShowLegend(spec.Legend switch
             {
                 LegendPosition.UpperLeft => Alignment.UpperLeft,
@@ -205,15 +207,18 @@ public static class Plots
             contours.LabelStyle.IsVisible = false;
         }
         var paths = new[] { Colors.Red, Colors.Orange, Colors.Magenta, Colors.White, Colors.Cyan, Colors.Black, Colors.Yellow, Colors.LightGreen };
-        int k = 0;
+        int k = 0, count = spec.Paths.Count;
         foreach (var s in spec.Paths)
         {
-            var color = paths[k++ % paths.Length];
+            var color = paths[k % paths.Length];
+            // Later paths are drawn on top and thinner, so paths that coincide stay visible underneath.
+            float width = s.Width + 1.5f * (count - 1 - k);
+            k++;
             bool labelled = false;
             foreach (var (xs, ys) in Segments(s.X, s.Y, logY: false))
             {
                 var line = plot.Add.ScatterLine(xs, ys, color);
-                line.LineWidth = s.Width;
+                line.LineWidth = width;
                 line.MarkerSize = 0;
                 if (s.Dashed) line.LinePattern = LinePattern.Dashed;
                 if (!labelled) { line.LegendText = s.Label; labelled = true; }
@@ -240,7 +245,10 @@ public static class Plots
         plot.Title(spec.Title);
         plot.XLabel(spec.XLabel);
         plot.YLabel(spec.YLabel);
-        plot.ShowLegend(Alignment.UpperRight);
+        var legend = plot.ShowLegend(Alignment.UpperRight);
+        legend.BackgroundColor = Colors.Black.WithAlpha(0.6);
+        legend.FontColor = Colors.White;
+        legend.OutlineColor = Colors.Gray;
         return plot;
     }
 
