@@ -95,13 +95,6 @@ public sealed class LstmLanguageModel : Module<Tensor, (Tensor H, Tensor C)?, (T
         return this;
     }
 
-    /// <summary>Zero (h, c) for <paramref name="batch"/> streams, on the model's device.</summary>
-    public (Tensor H, Tensor C) InitialState(long batch)
-    {
-        var device = encoder.device;
-        return (zeros(Layers, batch, HiddenSize, device: device), zeros(Layers, batch, HiddenSize, device: device));
-    }
-
     /// <summary>Logits [T, B, V] for token ids [T, B], and the LSTM's final state (zeros if <paramref name="state"/> is null).</summary>
     public override (Tensor Logits, (Tensor H, Tensor C) State) forward(Tensor tokens, (Tensor H, Tensor C)? state)
     {
