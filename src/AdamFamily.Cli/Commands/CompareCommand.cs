@@ -21,25 +21,33 @@ internal static class CompareCommand
         var seeds = new Option<string?>("--seeds") { Description = "Seeds: a count (3 → 0,1,2) or a list (1,5,9)." };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs per run." };
         var task = new Option<string?>("--task") { Description = $"Task: {string.Join(", ", TaskLoader.Tasks)}." };
-        var data = new Option<string?>("--data") { Description = "Folder of the task's files." };
-        var model = new Option<string?>("--model") { Description = "Model: mlp, cnn, resnet18, resnet34, vgg11, densenet121." };
-        var batch = new Option<int?>("--batch-size") { Description = "Batch size." };
-        var trainSubset = new Option<int?>("--train-subset") { Description = "Use the first N training records." };
-        var testSubset = new Option<int?>("--test-subset") { Description = "Use the first N test records." };
+        var data = new Option<string?>("--data") { Description = "Folder of the task's files (text: a file or a folder of text files)." };
+        var model = new Option<string?>("--model") { Description = "Model: mlp, cnn, resnet18, resnet34, vgg11, densenet121; lstm for ptb and text (their default)." };
+        var batch = new Option<int?>("--batch-size") { Description = "Batch size (ptb/text: parallel token streams)." };
+        var trainSubset = new Option<int?>("--train-subset") { Description = "Use the first N training records (ptb/text: tokens)." };
+        var testSubset = new Option<int?>("--test-subset") { Description = "Use the first N test records (ptb/text: tokens of valid and of test)." };
         var schedule = new Option<string?>("--schedule") { Description = "constant, multistep or cosine." };
         var milestones = new Option<string?>("--milestones") { Description = "Epochs (1-based) from which the lr is multiplied by --gamma, e.g. 9 or 150,225 (multistep)." };
         var gamma = new Option<double?>("--gamma") { Description = "Multistep factor (default 0.1)." };
         var clip = new Option<double?>("--clip") { Description = "Clip the global gradient norm to this value." };
         var augment = new Option<bool?>("--augment") { Description = "Random crop with padding and horizontal flip." };
         var baseline = new Option<string?>("--baseline") { Description = "The arm the others are compared with (default: the first)." };
-        var margin = new Option<double?>("--margin") { Description = "Non-inferiority margin in percentage points (default 0.5)." };
+        var margin = new Option<double?>("--margin") { Description = "Non-inferiority margin in percentage points, or perplexity points for ptb/text (default 0.5)." };
         var device = new Option<string?>("--device") { Description = "TorchSharp device: cpu (default) or cuda[:N] where a CUDA TorchSharp package is referenced." };
         var tensorboard = new Option<bool>("--tensorboard") { Description = "Also write TensorBoard event files under the results folder." };
         var outDir = new Option<string?>("--out") { Description = "Results folder (default runs/<protocol or compare>)." };
+        var bptt = new Option<int?>("--bptt") { Description = "ptb/text: truncated-BPTT window in time steps (default 35)." };
+        var layers = new Option<int?>("--layers") { Description = "ptb/text: LSTM layers (default 2)." };
+        var hidden = new Option<int?>("--hidden") { Description = "ptb/text: LSTM hidden size (default 200)." };
+        var embedding = new Option<int?>("--embedding") { Description = "ptb/text: word embedding size (default 200)." };
+        var dropout = new Option<double?>("--dropout") { Description = "ptb/text: dropout (default 0.2)." };
+        var tied = new Option<bool?>("--tied") { Description = "ptb/text: tie the decoder to the embedding (needs --embedding = --hidden)." };
+        var maxVocab = new Option<int?>("--max-vocab") { Description = "text: keep the N most frequent training words, the rest become <unk> (default 10000; 0 = all)." };
 
         var cmd = new Command("compare", "Compare optimizers fairly: several seeds, paired arms, test accuracy with confidence intervals.")
         {
             protocol, scale, experiment, arms, seeds, epochs, task, data, model, batch, trainSubset, testSubset, schedule, milestones, gamma, clip, augment, baseline, margin, device, tensorboard, outDir,
+            bptt, layers, hidden, embedding, dropout, tied, maxVocab,
         };
         cmd.SetAction(r =>
         {
@@ -66,6 +74,20 @@ internal static class CompareCommand
                 if (r.GetValue(baseline) is { } bl) s = s with { Baseline = bl };
                 if (r.GetValue(margin) is { } mg) s = s with { Margin = mg };
                 if (r.GetValue(device) is { } dv) s = s with { Device = dv.ToLowerInvariant() };
+                if (s.IsLanguageModel)
+                {
+                    var lm = s.Lm ?? new LanguageModelSettings();
+                    if (r.GetValue(bptt) is { } bp) lm = lm with { Bptt = bp };
+                    if (r.GetValue(layers) is { } ly) lm = lm with { Layers = ly };
+                    if (r.GetValue(hidden) is { } hd) lm = lm with { Hidden = hd };
+                    if (r.GetValue(embedding) is { } em) lm = lm with { Embedding = em };
+                    if (r.GetValue(dropout) is { } dp) lm = lm with { Dropout = dp };
+                    if (r.GetValue(tied) is { } td) lm = lm with { TiedWeights = td };
+                    if (r.GetValue(maxVocab) is { } mv) lm = lm with { MaxVocab = mv };
+                    s = s with { Lm = lm, Model = r.GetValue(model) is null ? "lstm" : s.Model };
+                }
+                else if (new Option[] { bptt, layers, hidden, embedding, dropout, tied, maxVocab }.FirstOrDefault(o => r.GetResult(o) is not null) is { } lmOnly)
+                    throw new ArgumentException($"{lmOnly.Name} applies to the language-modelling tasks (ptb, text), not '{s.Task}'.");
                 if (!TaskLoader.IsAvailable(s) && s.Task == "fashion-mnist" && r.GetValue(data) is null)
                 {
                     AnsiConsole.MarkupLine("[yellow]Fashion-MNIST is not installed in /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist); using the built-in synthetic task instead.[/]");
@@ -80,7 +102,7 @@ internal static class CompareCommand
             }
 
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", s.Protocol == "custom" ? "compare" : s.Protocol);
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(s.Protocol)}[/]: task {Markup.Escape(s.Task)}, model {Markup.Escape(s.Model)}, {s.Epochs} epochs, batch {s.BatchSize}, " +
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(s.Protocol)}[/]: task {Markup.Escape(s.Task)}, model {Markup.Escape(s.IsLanguageModel ? $"{s.Model} ({s.Lm})" : s.Model)}, {s.Epochs} epochs, batch {s.BatchSize}, " +
                                    $"seeds {string.Join(",", s.Seeds)}, lr schedule {Markup.Escape(s.Schedule.ToString())}; results in {Markup.Escape(Path.GetFullPath(dir))}");
             try
             {

@@ -25,7 +25,7 @@ public sealed record ScheduleSpec(string Kind = "constant", int[]? Milestones = 
 public sealed record ExperimentSettings
 {
     public string Protocol { get; init; } = "custom";
-    /// <summary>fashion-mnist, synthetic, cifar10 or cifar100.</summary>
+    /// <summary>fashion-mnist, synthetic, cifar10, cifar100, or the language-modelling tasks ptb and text.</summary>
     public string Task { get; init; } = "synthetic";
     public string? DataPath { get; init; }
     public string Model { get; init; } = "mlp";
@@ -43,6 +43,8 @@ public sealed record ExperimentSettings
     /// <summary>The TorchSharp device every model, batch and optimizer state lives on ("cpu", "cuda", "cuda:1").</summary>
     public string Device { get; init; } = "cpu";
     public ArmSpec[] Arms { get; init; } = Array.Empty<ArmSpec>();
+    /// <summary>The LSTM language model and its data (tasks ptb and text; null = <see cref="LanguageModelSettings.Default"/>).</summary>
+    public LanguageModelSettings? Lm { get; init; }
     /// <summary>The arm the others are compared with (default: the first).</summary>
     public string? Baseline { get; init; }
     /// <summary>Non-inferiority margin in the metric's units (percentage points of accuracy; perplexity points).</summary>
@@ -92,6 +94,9 @@ public sealed record ExperimentSettings
         if (TestSubset is < 1) throw new ArgumentOutOfRangeException("test_subset", TestSubset, "test_subset must be ≥ 1.");
         if (Schedule.Kind is not ("constant" or "multistep" or "cosine")) throw new ArgumentException($"schedule '{Schedule.Kind}': expected constant, multistep or cosine.", "schedule");
         if (ClipGradNorm is <= 0) throw new ArgumentOutOfRangeException("clip_grad_norm", ClipGradNorm, "clip_grad_norm must be > 0.");
+        if (IsLanguageModel != (Model == "lstm"))
+            throw new ArgumentException(IsLanguageModel ? $"task '{Task}' trains the LSTM language model: model must be lstm, not '{Model}'." : $"model lstm is for the language-modelling tasks (ptb, text), not '{Task}'.", "model");
+        if (IsLanguageModel) (Lm ?? LanguageModelSettings.Default).Validate();
         try { _ = new TorchSharp.torch.Device(Device); }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException) { throw new ArgumentException($"device '{Device}' is not a TorchSharp device (cpu, cuda, cuda:N).", "device", e); }
         if (Device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !TorchSharp.torch.cuda.is_available())

@@ -22,7 +22,7 @@ public sealed class ImageClassification(ImageTask task) : ILabTask
 /// <summary>Loads the task an experiment names, normalised and cut to its subsets.</summary>
 public static class TaskLoader
 {
-    public static readonly string[] Tasks = { "fashion-mnist", "synthetic", "cifar10", "cifar100" };
+    public static readonly string[] Tasks = { "fashion-mnist", "synthetic", "cifar10", "cifar100", "ptb", "text" };
 
     /// <summary>Whether the task's files are present (always true for the synthetic task).</summary>
     public static bool IsAvailable(ExperimentSettings s) => s.Task switch
@@ -31,11 +31,13 @@ public static class TaskLoader
             File.Exists(Path.Combine(s.DataPath ?? IdxReader.DefaultFashionMnistDir, f)) ||
             File.Exists(Path.Combine(s.DataPath ?? IdxReader.DefaultFashionMnistDir, f + ".gz"))),
         "cifar10" or "cifar100" => s.DataPath is not null && Directory.Exists(s.DataPath),
+        "ptb" => s.DataPath is not null && CorpusReader.HasPtbFiles(s.DataPath),
+        "text" => LanguageModelTask.TextPath(s) is { } p && (File.Exists(p) || Directory.Exists(p)),
         _ => true,
     };
 
     /// <summary>Loads the experiment's task, ready to train arms on.</summary>
-    public static ILabTask Load(ExperimentSettings s) => new ImageClassification(LoadImages(s));
+    public static ILabTask Load(ExperimentSettings s) => s.IsLanguageModel ? LanguageModelTask.Load(s) : new ImageClassification(LoadImages(s));
 
     /// <summary>Loads an image-classification task, normalised and cut to the experiment's subsets.</summary>
     public static ImageTask LoadImages(ExperimentSettings s)

@@ -43,7 +43,8 @@ public static class ModelFactory
         }
     }
 
-    private static readonly Lock SeededBuild = new();
+    /// <summary>Serialises seeded builds (also of <see cref="LstmLanguageModel"/>): manual_seed then construction, uninterrupted.</summary>
+    internal static readonly Lock SeededBuild = new();
 
     private static string Canonical(string name)
     {

@@ -27,12 +27,7 @@ public static class Trainer
         var (preset, options) = Optimizers.ParseArm(arm.Optimizer);
         using var opt = Optimizers.Create(preset, model.parameters(), options);
         opt.NonFinitePolicy = NonFinitePolicy.Throw;
-        var scheduler = s.Schedule.Kind switch
-        {
-            "multistep" => optim.lr_scheduler.MultiStepLR(opt, s.Schedule.Milestones ?? Array.Empty<int>(), s.Schedule.Gamma),
-            "cosine" => optim.lr_scheduler.CosineAnnealingLR(opt, s.Epochs, 0),
-            _ => null,
-        };
+        var scheduler = TrainingSupport.CreateScheduler(opt, s);
 
         var epochs = new List<EpochMetrics>();
         int batches = (task.Train.Count + s.BatchSize - 1) / s.BatchSize;
@@ -106,15 +101,5 @@ public static class Trainer
         return (lossSum / data.Count, 100.0 * correct / data.Count);
     }
 
-    private static double WeightNorm(nn.Module<Tensor, Tensor> model)
-    {
-        using var _ = no_grad();
-        double sum = 0;
-        foreach (var p in model.parameters())
-        {
-            using var sq = p.to_type(ScalarType.Float64).square().sum();
-            sum += sq.item<double>();
-        }
-        return Math.Sqrt(sum);
-    }
+    private static double WeightNorm(nn.Module<Tensor, Tensor> model) => TrainingSupport.WeightNorm(model.parameters());
 }
