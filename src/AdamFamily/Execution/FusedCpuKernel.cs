@@ -14,80 +14,71 @@ namespace AdamFamily.Execution;
 /// </summary>
 internal static unsafe class FusedCpuKernel
 {
-    /// <summary>Applies the step if the kernel supports these tensors; returns false (having done nothing) otherwise.</summary>
-    public static bool TryApply(Tensor x, Tensor grad, ParameterState s, SecondMoment? estimator, in StepCoefficients c)
+    /// <summary>
+    /// Describes one parameter's step as a <see cref="KernelJob"/> if the kernel supports its tensors
+    /// (contiguous float32/float64 CPU x, gradient and state of one dtype and size); returns false otherwise,
+    /// and the caller uses <see cref="TensorStep"/>. Reads only data pointers and layouts: allocates nothing.
+    /// </summary>
+    public static bool TryPrepare(Tensor x, IntPtr grad, Tensor? gradWrapper, ParameterState s, SecondMoment? estimator,
+        in StepCoefficients c, out KernelJob job)
     {
-        if (x.device_type != TorchSharp.DeviceType.CPU || grad.device_type != TorchSharp.DeviceType.CPU) return false;
+        job = default;
         var dtype = x.dtype;
         if (dtype != ScalarType.Float32 && dtype != ScalarType.Float64) return false;
-        if (grad.dtype != dtype || !x.is_contiguous() || !grad.is_contiguous() || grad.numel() != x.numel()) return false;
-        if (!Usable(s.M, dtype) || !Usable(s.V, dtype) || !Usable(s.VMax, dtype)) return false;
-        if (c.HasFirstMoment && s.M is null) return false;
-        if (estimator is not null && s.V is null) return false;
-        if (estimator is { KeepsMax: true } && s.VMax is null) return false;
-
-        var job = new Job
-        {
-            X = Ptr(x), G = Ptr(grad), M = c.HasFirstMoment ? Ptr(s.M!) : null,
-            V = estimator is null ? null : Ptr(s.V!), VMax = estimator is { KeepsMax: true } ? Ptr(s.VMax!) : null,
-            Length = x.numel(), Coefficients = c, IsDouble = dtype == ScalarType.Float64,
-        };
-        Run(ref job, estimator);
+        long n = x.numel();
+        job.Coefficients = c;
+        job.Estimator = estimator;
+        job.IsDouble = dtype == ScalarType.Float64;
+        job.Length = n;
+        if (n == 0) return x.device_type == TorchSharp.DeviceType.CPU; // nothing to do, but still a step
+        if ((job.X = NativeTensors.DenseCpuData(x, dtype, n)) == null) return false;
+        if ((job.G = NativeTensors.DenseCpuData(grad, gradWrapper, dtype, n)) == null) return false;
+        if (c.HasFirstMoment && (s.M is null || (job.M = NativeTensors.DenseCpuData(s.M, dtype, n)) == null)) return false;
+        if (estimator is not null && (s.V is null || (job.V = NativeTensors.DenseCpuData(s.V, dtype, n)) == null)) return false;
+        if (estimator is { KeepsMax: true } && (s.VMax is null || (job.VMax = NativeTensors.DenseCpuData(s.VMax, dtype, n)) == null)) return false;
         return true;
     }
 
-    private static bool Usable(Tensor? t, ScalarType dtype)
-        => t is null || (t.device_type == TorchSharp.DeviceType.CPU && t.dtype == dtype && t.is_contiguous());
-
-    private static void* Ptr(Tensor t) => Unsafe.AsPointer(ref t.bytes.GetPinnableReference());
-
-    /// <summary>One parameter's pointers, length and coefficients.</summary>
-    internal struct Job
+    /// <summary>Applies the step to elements [start, end) of one job. Chunks of a job are independent (element-wise).</summary>
+    public static void Run(ref KernelJob job, long start, long end)
     {
-        public void* X, G, M, V, VMax;
-        public long Length;
-        public StepCoefficients Coefficients;
-        public bool IsDouble;
-    }
-
-    internal static void Run(ref Job job, SecondMoment? estimator)
-    {
-        var dispatch = new Dispatch { Job = job };
-        if (estimator is null) dispatch.Visit<NoSecondMoment>();
-        else estimator.Accept(ref dispatch);
+        var dispatch = new Dispatch { Job = job, Start = start, End = end };
+        if (job.Estimator is null) dispatch.Visit<NoSecondMoment>();
+        else job.Estimator.Accept(ref dispatch);
     }
 
     // Double dispatch: the estimator hands us its rule type; we pick the element type and preconditioner.
     private struct Dispatch : ISecondMomentVisitor
     {
-        public Job Job;
+        public KernelJob Job;
+        public long Start, End;
 
         public void Visit<TRule>() where TRule : struct, ISecondMomentRule
         {
-            if (Job.IsDouble) WithPreconditioner<double, TRule>(ref Job);
-            else WithPreconditioner<float, TRule>(ref Job);
+            if (Job.IsDouble) WithPreconditioner<double, TRule>(ref Job, Start, End);
+            else WithPreconditioner<float, TRule>(ref Job, Start, End);
         }
     }
 
-    private static void WithPreconditioner<T, TRule>(ref Job job)
+    private static void WithPreconditioner<T, TRule>(ref KernelJob job, long start, long end)
         where T : unmanaged, IBinaryFloatingPointIeee754<T> where TRule : struct, ISecondMomentRule
     {
         bool m = job.Coefficients.HasFirstMoment;
         switch (job.Coefficients.Preconditioner)
         {
-            case Preconditioner.EpsInside: if (m) Loop<T, TRule, EpsInsideH, WithMomentum>(ref job); else Loop<T, TRule, EpsInsideH, NoMomentum>(ref job); break;
-            case Preconditioner.EpsOutside: if (m) Loop<T, TRule, EpsOutsideH, WithMomentum>(ref job); else Loop<T, TRule, EpsOutsideH, NoMomentum>(ref job); break;
-            case Preconditioner.InverseNorm: if (m) Loop<T, TRule, InverseNormH, WithMomentum>(ref job); else Loop<T, TRule, InverseNormH, NoMomentum>(ref job); break;
-            default: if (m) Loop<T, TRule, IdentityH, WithMomentum>(ref job); else Loop<T, TRule, IdentityH, NoMomentum>(ref job); break;
+            case Preconditioner.EpsInside: if (m) Loop<T, TRule, EpsInsideH, WithMomentum>(ref job, start, end); else Loop<T, TRule, EpsInsideH, NoMomentum>(ref job, start, end); break;
+            case Preconditioner.EpsOutside: if (m) Loop<T, TRule, EpsOutsideH, WithMomentum>(ref job, start, end); else Loop<T, TRule, EpsOutsideH, NoMomentum>(ref job, start, end); break;
+            case Preconditioner.InverseNorm: if (m) Loop<T, TRule, InverseNormH, WithMomentum>(ref job, start, end); else Loop<T, TRule, InverseNormH, NoMomentum>(ref job, start, end); break;
+            default: if (m) Loop<T, TRule, IdentityH, WithMomentum>(ref job, start, end); else Loop<T, TRule, IdentityH, NoMomentum>(ref job, start, end); break;
         }
     }
 
-    private static void Loop<T, TRule, TPre, TMom>(ref Job job)
+    private static void Loop<T, TRule, TPre, TMom>(ref KernelJob job, long start, long end)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         where TRule : struct, ISecondMomentRule where TPre : struct, IPreconditionerForm where TMom : struct, IFlag
     {
         var c = new VectorCoefficients<T>(job.Coefficients);
-        Range<T, TRule, TPre, TMom>((T*)job.X, (T*)job.G, (T*)job.M, (T*)job.V, (T*)job.VMax, 0, job.Length, in c);
+        Range<T, TRule, TPre, TMom>((T*)job.X, (T*)job.G, (T*)job.M, (T*)job.V, (T*)job.VMax, start, end, in c);
     }
 
     /// <summary>Elements [start, end) of one parameter. Full vectors in place; the tail through a padded stack block.</summary>
