@@ -340,19 +340,17 @@ public class AfmdwOptimizer : OptimizerHelper, IBetas
     private void ApplyTensorOps(bool diag)
     {
         if (diag) _diagnostics.Reset();
-        ScalarCoefficients? scalars = null;
-        StepCoefficients scalarsFor = default;
+        TensorStepScalars? scalars = null; // built once per group and step count, as the coefficients change
         try
         {
             for (int i = 0; i < _slowCount; i++)
             {
                 ref var w = ref _slow[i];
                 var c = w.Coefficients;
-                if (scalars is null || scalarsFor != c)
+                if (scalars is null || scalars.Coefficients != c)
                 {
                     scalars?.Dispose();
-                    scalars = new ScalarCoefficients(c);
-                    scalarsFor = c;
+                    scalars = new TensorStepScalars(c);
                 }
                 double measureSigma = w.Rule.Decay is DecayPlacement.Preconditioned or DecayPlacement.Decoupled ? w.Rule.WeightDecay : 0;
                 TensorStep.Apply(w.Param, _pending[w.Pending].Wrapper!, w.State, w.Rule.Estimator, c, scalars, diag ? _diagnostics : null, measureSigma);
