@@ -5,4 +5,5 @@ using AdamFamily.Cli.Commands;
 var root = new RootCommand("AdamFamily: the Adam family of optimizers with decoupled weight decay, on TorchSharp.");
 root.Subcommands.Add(ListCommand.Create());
 root.Subcommands.Add(ParityCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();
