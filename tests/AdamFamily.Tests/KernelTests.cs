@@ -160,6 +160,21 @@ public class KernelTests
         Assert.Equal(2, opt.StateOf(ps[1]).Step);
     }
 
+    /// <summary>Without LibTorchSharp's exports the step reads gradients through the public API: same kernel, same bits.</summary>
+    [Fact]
+    public void PublicApiFallback_GivesTheSameBits()
+    {
+        using var scope = NewDisposeScope();
+        var shapes = MixedShapes.Concat(ManySmallShapes()).ToArray();
+        var native = Trajectory("adamd", "", ScalarType.Float32, shapes, ExecutionPath.Auto, threads: 2, steps: 3);
+        Tensor[] fallback;
+        NativeTensors.ForceFallbackOnThisThread = true;
+        try { fallback = Trajectory("adamd", "", ScalarType.Float32, shapes, ExecutionPath.Auto, threads: 2, steps: 3); }
+        finally { NativeTensors.ForceFallbackOnThisThread = false; }
+        foreach (var t in native.Concat(fallback)) t.MoveToOuterDisposeScope();
+        for (int i = 0; i < native.Length; i++) AssertSame(native[i], fallback[i], $"{Kind(i)}, native vs public-API gradients");
+    }
+
     [Fact]
     public void NativeGradientAccess_IsAvailable()
         => Assert.True(NativeTensors.Available, $"LibTorchSharp exports unavailable: {NativeTensors.UnavailableReason}");

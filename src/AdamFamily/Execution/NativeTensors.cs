@@ -37,6 +37,11 @@ internal static unsafe class NativeTensors
     /// <summary>Why the exports are unavailable (null when they are).</summary>
     public static string? UnavailableReason { get; }
 
+    /// <summary>Test hook: makes this thread use the public-API fallback even though the exports are available.</summary>
+    [ThreadStatic] internal static bool ForceFallbackOnThisThread;
+
+    private static bool UseNative => Available && !ForceFallbackOnThisThread;
+
     static NativeTensors()
     {
         try
@@ -58,8 +63,9 @@ internal static unsafe class NativeTensors
             Available = SelfTest();
             if (!Available) UnavailableReason = "the LibTorchSharp exports did not behave as expected";
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or InvalidOperationException)
+        catch (Exception e)
         {
+            // Anything unexpected here must not break optimizers: fall back to the public API.
             Available = false;
             UnavailableReason = e.Message;
         }
@@ -114,7 +120,7 @@ internal static unsafe class NativeTensors
     public static IntPtr TryGetGrad(Tensor p, out Tensor? wrapper)
     {
         wrapper = null;
-        if (Available)
+        if (UseNative)
         {
             var h = _grad(p.Handle);
             if (h == IntPtr.Zero) torch.CheckForErrors();
@@ -141,8 +147,14 @@ internal static unsafe class NativeTensors
     /// </summary>
     public static void* DenseCpuData(IntPtr h, Tensor? wrapper, ScalarType dtype, long numel)
     {
-        if (wrapper is not null || !Available) return wrapper is null ? null : DenseCpuData(wrapper, dtype, numel);
-        if (_deviceType(h) != (int)DeviceType.CPU || _type(h) != (sbyte)dtype || _numel(h) != numel || _isContiguous(h) == 0) return null;
+        if (wrapper is not null || !UseNative) return wrapper is null ? null : DenseCpuData(wrapper, dtype, numel);
+        if (_deviceType(h) != (int)DeviceType.CPU || _type(h) != (sbyte)dtype || _numel(h) != numel || _isContiguous(h) == 0)
+        {
+            // A native call that failed (e.g. is_contiguous on a sparse tensor) left an error behind: raise it
+            // here, as TorchSharp's own property would, rather than let a later TorchSharp call report it.
+            torch.CheckForErrors();
+            return null;
+        }
         var d = _data(h);
         if (d == IntPtr.Zero) torch.CheckForErrors();
         return (void*)d;
@@ -151,8 +163,9 @@ internal static unsafe class NativeTensors
     /// <summary>As <see cref="DenseCpuData(IntPtr, Tensor?, ScalarType, long)"/> for a managed tensor.</summary>
     public static void* DenseCpuData(Tensor t, ScalarType dtype, long numel)
     {
-        if (Available) return DenseCpuData(t.Handle, null, dtype, numel);
+        if (UseNative) return DenseCpuData(t.Handle, null, dtype, numel);
         if (t.device_type != DeviceType.CPU || t.dtype != dtype || t.numel() != numel || !t.is_contiguous()) return null;
+        if (numel * t.element_size() > int.MaxValue) return null; // Tensor.bytes is a Span: the fallback cannot reach larger tensors
         return System.Runtime.CompilerServices.Unsafe.AsPointer(ref t.bytes.GetPinnableReference());
     }
 }
