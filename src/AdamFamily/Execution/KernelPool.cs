@@ -27,8 +27,11 @@ internal sealed class KernelPool
     /// <summary>The process-wide pool (ProcessorCount − 1 workers, created on first use).</summary>
     public static KernelPool Shared => SharedPool.Value;
 
+    private const int Idle = 0, Woken = 1, Running = 2;
+
     private readonly Thread[] _threads;
     private readonly ManualResetEventSlim[] _start;
+    private readonly int[] _state; // per worker: Idle, Woken (signalled, not started) or Running
     private readonly ManualResetEventSlim _done = new(false);
     private readonly object _gate = new();
     private readonly long[] _allocated;
@@ -42,6 +45,7 @@ internal sealed class KernelPool
         workers = Math.Max(0, workers);
         _threads = new Thread[workers];
         _start = new ManualResetEventSlim[workers];
+        _state = new int[workers];
         _allocated = new long[workers];
         for (int i = 0; i < workers; i++)
         {
@@ -65,7 +69,12 @@ internal sealed class KernelPool
         }
     }
 
-    /// <summary>Runs every chunk of <paramref name="batch"/> on up to <paramref name="threads"/> threads (the caller included) and returns when all are done.</summary>
+    /// <summary>
+    /// Runs every chunk of <paramref name="batch"/> on up to <paramref name="threads"/> threads (the caller
+    /// included) and returns when all are done. A worker that has not started by the time the caller has
+    /// run out of chunks is called off rather than waited for, so a busy machine (a worker not scheduled
+    /// promptly) costs at most the single-threaded time.
+    /// </summary>
     public void Run(IParallelBatch batch, int threads)
     {
         int chunks = batch.ChunkCount;
@@ -83,9 +92,19 @@ internal sealed class KernelPool
             _error = null;
             _active = workers;
             _done.Reset();
-            for (int w = 0; w < workers; w++) _start[w].Set();
+            for (int w = 0; w < workers; w++)
+            {
+                Volatile.Write(ref _state[w], Woken); // publishes the batch fields above
+                _start[w].Set();
+            }
             try { Work(batch); }
             catch (Exception e) { RecordError(e); }
+            // Every chunk is claimed now. Call off the workers that have not started; wait for the others.
+            // Whoever takes _active to zero sets _done, and only _done releases the caller: a worker's
+            // Set can then never land in the next batch.
+            for (int w = 0; w < workers; w++)
+                if (Interlocked.CompareExchange(ref _state[w], Idle, Woken) == Woken && Interlocked.Decrement(ref _active) == 0)
+                    _done.Set();
             _done.Wait();
             _batch = null;
             _error?.Throw();
@@ -115,10 +134,13 @@ internal sealed class KernelPool
         {
             start.Wait();
             start.Reset();
+            // Take the wake-up unless the caller has called it off (then wait for the next one).
+            if (Interlocked.CompareExchange(ref _state[id], Running, Woken) != Woken) continue;
             long before = GC.GetAllocatedBytesForCurrentThread();
             try { Work(_batch!); }
             catch (Exception e) { RecordError(e); }
             Volatile.Write(ref _allocated[id], _allocated[id] + GC.GetAllocatedBytesForCurrentThread() - before);
+            Volatile.Write(ref _state[id], Idle);
             if (Interlocked.Decrement(ref _active) == 0) _done.Set();
         }
     }
