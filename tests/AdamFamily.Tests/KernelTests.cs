@@ -175,6 +175,40 @@ public class KernelTests
         for (int i = 0; i < native.Length; i++) AssertSame(native[i], fallback[i], $"{Kind(i)}, native vs public-API gradients");
     }
 
+    /// <summary>The pool runs every chunk of every batch exactly once: many batches of random size, from two callers at once, on an oversubscribed pool.</summary>
+    [Fact]
+    public async Task KernelPool_RunsEveryChunkExactlyOnce()
+    {
+        var pool = new KernelPool(3); // more workers than cores: wake-ups get called off
+        void Caller(int seed)
+        {
+            var rng = new Random(seed);
+            var batch = new CountingBatch();
+            for (int i = 0; i < 1500; i++)
+            {
+                batch.Reset(rng.Next(0, 40));
+                pool.Run(batch, rng.Next(1, 5));
+                for (int c = 0; c < batch.ChunkCount; c++)
+                    Assert.True(batch.Runs[c] == 1, $"batch {i}: chunk {c} ran {batch.Runs[c]} times");
+            }
+        }
+        var other = Task.Run(() => Caller(2));
+        Caller(1);
+        await other;
+    }
+
+    private sealed class CountingBatch : IParallelBatch
+    {
+        public int[] Runs = new int[64];
+        public int ChunkCount { get; private set; }
+        public void Reset(int chunks) { ChunkCount = chunks; Array.Clear(Runs); }
+        public void RunChunk(int index)
+        {
+            Interlocked.Increment(ref Runs[index]);
+            Thread.SpinWait(50);
+        }
+    }
+
     [Fact]
     public void NativeGradientAccess_IsAvailable()
         => Assert.True(NativeTensors.Available, $"LibTorchSharp exports unavailable: {NativeTensors.UnavailableReason}");
