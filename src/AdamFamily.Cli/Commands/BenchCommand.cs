@@ -97,6 +97,7 @@ internal static class BenchCommand
                 "% of limit compares medians; best % compares the fastest step with the fastest pass (less sensitive to other load on a shared machine).",
             "GB/s = the bytes the step must move (x, g, m, v read; x, m, v written; more for AMSGrad, fewer for SGD) / median time. Our non-finite check (policy throw) reads g once more and is not counted as moved bytes.",
             "Managed B/step: GC.GetAllocatedBytesForCurrentThread around the timed steps; for ours, + what the kernel's worker threads allocated (each measures itself).",
+            "A set whose x, g, m, v fit in the last-level cache (1M float32 = 16 MB) is partly cache-resident: its GB/s and % of limit depend on what the interleaved passes leave in cache.",
         };
         if (s.Train)
             trains.AddRange(RunTraining(s, log));
@@ -425,7 +426,8 @@ internal sealed record BenchSettings
             if (epochs < 1) throw new ArgumentException("--epochs must be ≥ 1.");
             s = s with { Warmup = warmup, Epochs = epochs };
         }
-        if (!smoke || explicitSizes) s = s with { Sets = Split(sizes).Select(ParameterSet.Parse).ToArray() };
+        if (!smoke || explicitSizes)
+            s = s with { Sets = sizes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParameterSet.Parse).ToArray() };
         if (threads < 1) throw new ArgumentException("--threads must be ≥ 1.");
         var pol = policy.Trim().ToLowerInvariant() switch
         {
@@ -464,13 +466,15 @@ internal sealed record Stats(double Median, double Min, double P10, double P90, 
     }
 }
 
-internal sealed record SetResult(string Name, long Parameters, int Tensors, Stats StreamMs, double LimitGBps, double BestLimitGBps);
+internal sealed record SetResult(string Name, long Parameters, int Tensors, Stats StreamMs,
+    [property: JsonPropertyName("limit_gb_per_s")] double LimitGBps, [property: JsonPropertyName("best_limit_gb_per_s")] double BestLimitGBps);
 
 internal sealed record StepResult(string Set, string Optimizer, string Implementation, long Parameters, int Tensors, int Streams, Stats Ms,
-    double GBps, double FractionOfLimit, double FractionOfLimitBest, double? SpeedupVsTorchSharpAdamW, double AllocBytesPerStep, double? WorkerAllocBytesPerStep, string? Note);
+    [property: JsonPropertyName("gb_per_s")] double GBps, double FractionOfLimit, double FractionOfLimitBest,
+    [property: JsonPropertyName("speedup_vs_torchsharp_adamw")] double? SpeedupVsTorchSharpAdamW, double AllocBytesPerStep, double? WorkerAllocBytesPerStep, string? Note);
 
 internal sealed record TrainResult(string Optimizer, string Implementation, int Batches, Stats EpochMs, Stats StepMs, double StepShare, double FinalLoss);
 
-internal sealed record BenchReport(string Machine, int Cores, string Runtime, string LibTorch, int TorchThreads, int KernelThreads, string Policy, string Dtype,
+internal sealed record BenchReport(string Machine, int Cores, string Runtime, [property: JsonPropertyName("libtorch")] string LibTorch, int TorchThreads, int KernelThreads, string Policy, string Dtype,
     int Reps, int Warmup, bool NativeGradAccess, IReadOnlyList<SetResult> Sets, IReadOnlyList<StepResult> Steps, IReadOnlyList<TrainResult> Train,
     IReadOnlyList<string> Notes);
