@@ -93,11 +93,11 @@ internal static unsafe class NativeTensors
     private static bool SelfTest()
     {
         using var scope = NewDisposeScope();
-        using var p = new TorchSharp.Modules.Parameter(ones(5, ScalarType.Float32));
+        using var p = new TorchSharp.Modules.Parameter(ones(5, ScalarType.Float32, device: CPU));
         var h = p.Handle;
         if (_grad(h) != IntPtr.Zero) return false;
         torch.CheckForErrors();
-        p.grad = full(5, 3.0f);
+        p.grad = full(5, 3.0f, device: CPU);
         var gh = _grad(h);
         if (gh == IntPtr.Zero) return false;
         try
