@@ -47,6 +47,9 @@ internal sealed class KernelPool
         _start = new ManualResetEventSlim[workers];
         _state = new int[workers];
         _allocated = new long[workers];
+        // ManualResetEventSlim creates its lock object the first time a Wait has to block: do that now,
+        // so the first step that waits for a worker does not allocate (24 bytes, once).
+        _done.Wait(1);
         for (int i = 0; i < workers; i++)
         {
             _start[i] = new ManualResetEventSlim(false);
