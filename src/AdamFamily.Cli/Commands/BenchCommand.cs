@@ -308,6 +308,8 @@ internal static class BenchCommand
                     x.SpeedupVsTorchSharpAdamW is { } sp ? $"{sp:F1}×" : "-", alloc, Markup.Escape(x.Note ?? ""));
             }
             AnsiConsole.Write(table);
+            if (r.Steps.FirstOrDefault(x => x.Set == set.Name && x.Implementation == "TorchSharp" && x.Optimizer == "adamw") is { } ts)
+                AnsiConsole.MarkupLine($"[grey]{Markup.Escape(set.Name)}: a step at the limit would be {ts.Ms.Median / set.StreamMs.Median:F1}× faster than TorchSharp's AdamW (the ceiling for an Adam-like step here).[/]");
         }
         // The many-small-tensors comparison: per-parameter time of each ResNet set against the largest single tensor.
         var single = r.Sets.Where(x => x.Tensors == 1).OrderByDescending(x => x.Parameters).FirstOrDefault();
