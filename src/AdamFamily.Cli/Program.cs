@@ -18,4 +18,5 @@ root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(TheoryCommand.Create());
 root.Subcommands.Add(ToyCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();

@@ -82,7 +82,13 @@ public class AfmdwOptimizer : OptimizerHelper, IBetas
         internal Parameter[] Params = Array.Empty<Parameter>();
     }
 
-    private readonly List<WorkItem> _work = new();
+    // Reused every step (grown only when a step has more parameters than any before).
+    private readonly KernelBatch _batch = new();
+    private Pending[] _pending = new Pending[16];
+    private int _pendingCount;
+    private WorkItem[] _slow = new WorkItem[4];
+    private int _slowCount;
+    private int _kernelThreads = Environment.ProcessorCount;
     private readonly DiagnosticsAccumulator _diagnostics = new();
     private long _stepCount;
 
@@ -134,6 +140,20 @@ public class AfmdwOptimizer : OptimizerHelper, IBetas
 
     /// <summary>Which execution path steps use.</summary>
     public ExecutionPath ExecutionPath { get; set; } = ExecutionPath.Auto;
+
+    /// <summary>
+    /// The most threads the fused CPU kernel uses per step (the calling thread included); default
+    /// <see cref="Environment.ProcessorCount"/>. Results do not depend on it (the step is element-wise).
+    /// </summary>
+    public int KernelThreads
+    {
+        get => _kernelThreads;
+        set => _kernelThreads = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(KernelThreads), value, "KernelThreads must be ≥ 1.");
+    }
+
+    /// <summary>How many parameters the last applied step updated with the fused kernel, and with tensor ops (for tests and benchmarks).</summary>
+    internal int LastKernelParameters { get; private set; }
+    internal int LastTensorOpParameters { get; private set; }
 
     /// <summary>When true, every step computes <see cref="LastDiagnostics"/> (costs extra passes; off by default).</summary>
     public bool CollectDiagnostics { get; set; }
@@ -214,73 +234,145 @@ public class AfmdwOptimizer : OptimizerHelper, IBetas
         if (closure is not null)
             using (enable_grad()) loss = closure();
 
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope(); // the gradient wrappers of this step
-        _work.Clear();
-
-        // 1. Plan: every coefficient and check before anything is modified.
-        for (int gi = 0; gi < _parameter_groups.Count; gi++)
-        {
-            var g = (ParamGroup)_parameter_groups[gi];
-            var rule = RuleOf(g);
-            double lr = g.Options.LearningRate!.Value;
-            if (!(double.IsFinite(lr) && lr >= 0))
-                throw new ArgumentOutOfRangeException("lr", lr, $"{GetType().Name} group {gi}: lr = {lr} is out of range: must be a finite number ≥ 0 (set by a scheduler?).");
-            CheckStability(g, gi, rule, lr);
-            for (int pi = 0; pi < g.Params.Length; pi++)
-            {
-                var p = g.Params[pi];
-                var grad = p.grad;
-                if (grad is null) continue;
-                var state = (ParameterState)_state[p.Handle];
-                state.EnsureBuffers(rule, g.Options.InitialAccumulator ?? 0);
-                var (coef, next) = rule.Plan(state.Scalars, lr, g.Options.InitialLearningRate);
-                _work.Add(new WorkItem(gi, pi, p, grad, state, rule, coef, next));
-            }
-        }
-
-        // 2. Non-finite gradients, before any write.
-        if (NonFinitePolicy != NonFinitePolicy.Propagate)
-        {
-            foreach (var w in _work)
-            {
-                if (NonFinite.IsAllFinite(w.Grad)) continue;
-                if (NonFinitePolicy == NonFinitePolicy.Skip) { SkippedSteps++; return loss!; }
-                throw new NonFiniteGradientException(
-                    $"{GetType().Name}: the gradient of {DescribeParameter(w.Group, w.Index, w.Param)} holds NaN or infinite values; no parameter or state was modified. " +
-                    "Lower the learning rate, clip gradients, or set NonFinitePolicy = Skip to skip such steps.");
-            }
-        }
-
-        // 3. Apply.
+        // A step runs in four phases: plan every coefficient (nothing written), check the gradients,
+        // apply, commit the step scalars. Kernel-eligible parameters of all groups go into one batch that
+        // runs on the worker pool; the rest take the tensor-op path. After the first step the kernel path
+        // allocates no managed memory: gradients are read as native handles, the batch and the pending
+        // lists are reused, and no dispose scope or no_grad guard is needed (the kernel writes raw memory).
         bool diag = CollectDiagnostics;
-        if (diag) _diagnostics.Reset();
-        ScalarCoefficients? scalars = null;
-        StepCoefficients scalarsFor = default;
+        bool useKernel = !diag && ExecutionPath == ExecutionPath.Auto;
+        _batch.Clear();
+        _slowCount = 0;
+        _pendingCount = 0;
         try
         {
-            foreach (var w in _work)
+            // 1. Plan: every coefficient and check before anything is modified.
+            for (int gi = 0; gi < _parameter_groups.Count; gi++)
             {
+                var g = (ParamGroup)_parameter_groups[gi];
+                var rule = RuleOf(g);
+                double lr = g.Options.LearningRate!.Value;
+                if (!(double.IsFinite(lr) && lr >= 0))
+                    throw new ArgumentOutOfRangeException("lr", lr, $"{GetType().Name} group {gi}: lr = {lr} is out of range: must be a finite number ≥ 0 (set by a scheduler?).");
+                CheckStability(g, gi, rule, lr);
+                for (int pi = 0; pi < g.Params.Length; pi++)
+                {
+                    var p = g.Params[pi];
+                    var grad = NativeTensors.TryGetGrad(p, out var wrapper);
+                    if (grad == IntPtr.Zero) continue;
+                    int pending = AddPending(gi, pi, grad, wrapper);
+                    var state = (ParameterState)_state[p.Handle];
+                    if (MissesBuffers(state, rule)) state.EnsureBuffers(rule, g.Options.InitialAccumulator ?? 0);
+                    var (coef, next) = rule.Plan(state.Scalars, lr, g.Options.InitialLearningRate);
+                    _pending[pending].State = state;
+                    _pending[pending].Next = next;
+                    if (useKernel && FusedCpuKernel.TryPrepare(p, grad, wrapper, state, rule.Estimator, coef, out var job))
+                    {
+                        _batch.Add(job);
+                        _pending[pending].Job = _batch.JobCount - 1;
+                    }
+                    else AddSlow(new WorkItem(gi, pi, p, pending, state, rule, coef));
+                }
+            }
+            _batch.Partition();
+            int threads = Math.Max(1, KernelThreads);
+            var pool = threads > 1 && _batch.ChunkCount > 1 ? KernelPool.Shared : null;
+
+            // The tensor-op path needs managed gradient tensors, a dispose scope and no_grad.
+            using var scope = _slowCount > 0 ? NewDisposeScope() : null;
+            using var noGrad = _slowCount > 0 ? no_grad() : null;
+            for (int i = 0; i < _slowCount; i++)
+            {
+                ref var pend = ref _pending[_slow[i].Pending];
+                pend.Wrapper ??= NativeTensors.Wrap(pend.Grad); // the wrapper now owns the handle
+            }
+
+            // 2. Non-finite gradients, before any write: a parallel read-only pass over the kernel's
+            //    gradients (the one extra pass this policy costs), then the others.
+            if (NonFinitePolicy != NonFinitePolicy.Propagate)
+            {
+                int badJob = _batch.JobCount > 0 ? _batch.FindNonFinite(pool, threads) : -1;
+                int bad = -1;
+                for (int i = 0; i < _pendingCount && bad < 0; i++)
+                {
+                    ref var pend = ref _pending[i];
+                    if (pend.Job >= 0 ? pend.Job == badJob : !NonFinite.IsAllFinite(pend.Wrapper!)) bad = i;
+                }
+                if (bad >= 0)
+                {
+                    if (NonFinitePolicy == NonFinitePolicy.Skip) { SkippedSteps++; return loss!; }
+                    ref var b = ref _pending[bad];
+                    var bg = (ParamGroup)_parameter_groups[b.Group];
+                    throw new NonFiniteGradientException(
+                        $"{GetType().Name}: the gradient of {DescribeParameter(b.Group, b.Index, bg.Params[b.Index])} holds NaN or infinite values; no parameter or state was modified. " +
+                        "Lower the learning rate, clip gradients, or set NonFinitePolicy = Skip to skip such steps.");
+                }
+            }
+
+            // 3. Apply: the kernel batch on the pool, then the tensor-op items.
+            if (_batch.JobCount > 0) _batch.Apply(pool, threads);
+            if (_slowCount > 0) ApplyTensorOps(diag);
+
+            LastKernelParameters = _batch.JobCount;
+            LastTensorOpParameters = _slowCount;
+
+            // 4. Commit the step scalars.
+            for (int i = 0; i < _pendingCount; i++) _pending[i].State!.Scalars = _pending[i].Next;
+            _stepCount++;
+            if (diag) LastDiagnostics = _diagnostics.Result(_stepCount);
+            return loss!;
+        }
+        finally
+        {
+            for (int i = 0; i < _pendingCount; i++)
+            {
+                ref var pend = ref _pending[i];
+                NativeTensors.Release(pend.Grad, pend.Wrapper);
+                pend = default;
+            }
+            for (int i = 0; i < _slowCount; i++) _slow[i] = default;
+            _pendingCount = 0;
+            _slowCount = 0;
+            _batch.Clear();
+        }
+    }
+
+    private void ApplyTensorOps(bool diag)
+    {
+        if (diag) _diagnostics.Reset();
+        TensorStepScalars? scalars = null; // built once per group and step count, as the coefficients change
+        try
+        {
+            for (int i = 0; i < _slowCount; i++)
+            {
+                ref var w = ref _slow[i];
                 var c = w.Coefficients;
-                if (!diag && ExecutionPath == ExecutionPath.Auto && FusedCpuKernel.TryApply(w.Param, w.Grad, w.State, w.Rule.Estimator, c))
-                    continue;
-                if (scalars is null || scalarsFor != c)
+                if (scalars is null || scalars.Coefficients != c)
                 {
                     scalars?.Dispose();
-                    scalars = new ScalarCoefficients(c);
-                    scalarsFor = c;
+                    scalars = new TensorStepScalars(c);
                 }
                 double measureSigma = w.Rule.Decay is DecayPlacement.Preconditioned or DecayPlacement.Decoupled ? w.Rule.WeightDecay : 0;
-                TensorStep.Apply(w.Param, w.Grad, w.State, w.Rule.Estimator, c, scalars, diag ? _diagnostics : null, measureSigma);
+                TensorStep.Apply(w.Param, _pending[w.Pending].Wrapper!, w.State, w.Rule.Estimator, c, scalars, diag ? _diagnostics : null, measureSigma);
             }
         }
         finally { scalars?.Dispose(); }
+    }
 
-        // 4. Commit the step scalars.
-        foreach (var w in _work) w.State.Scalars = w.Next;
-        _stepCount++;
-        if (diag) LastDiagnostics = _diagnostics.Result(_stepCount);
-        return loss!;
+    private static bool MissesBuffers(ParameterState s, UpdateRule rule)
+        => (rule.HasFirstMoment && s.M is null) || (rule.Estimator is not null && s.V is null) || (rule.Estimator is { KeepsMax: true } && s.VMax is null);
+
+    private int AddPending(int group, int index, IntPtr grad, Tensor? wrapper)
+    {
+        if (_pendingCount == _pending.Length) Array.Resize(ref _pending, _pending.Length * 2);
+        _pending[_pendingCount] = new Pending { Group = group, Index = index, Grad = grad, Wrapper = wrapper, Job = -1 };
+        return _pendingCount++;
+    }
+
+    private void AddSlow(in WorkItem item)
+    {
+        if (_slowCount == _slow.Length) Array.Resize(ref _slow, _slow.Length * 2);
+        _slow[_slowCount++] = item;
     }
 
     private string DescribeParameter(int group, int index, Parameter p)
@@ -434,6 +526,30 @@ public class AfmdwOptimizer : OptimizerHelper, IBetas
         base.Dispose(disposing);
     }
 
-    private readonly record struct WorkItem(int Group, int Index, Parameter Param, Tensor Grad, ParameterState State,
-        UpdateRule Rule, StepCoefficients Coefficients, StepScalars Next);
+    /// <summary>A parameter with a gradient this step: its native gradient handle (owned until the step ends), where its update runs, and its step scalars to commit.</summary>
+    private struct Pending
+    {
+        public int Group, Index;
+        public IntPtr Grad;
+        /// <summary>The managed gradient tensor owning <see cref="Grad"/>, when one was needed (tensor-op path, or the public-API fallback).</summary>
+        public Tensor? Wrapper;
+        /// <summary>The kernel job index, or −1 for the tensor-op path.</summary>
+        public int Job;
+        public ParameterState? State;
+        public StepScalars Next;
+    }
+
+    /// <summary>A parameter that takes the tensor-op path.</summary>
+    private readonly struct WorkItem
+    {
+        public WorkItem(int group, int index, Parameter param, int pending, ParameterState state, UpdateRule rule, StepCoefficients coefficients)
+        {
+            Group = group; Index = index; Param = param; Pending = pending; State = state; Rule = rule; Coefficients = coefficients;
+        }
+        public readonly int Group, Index, Pending;
+        public readonly Parameter Param;
+        public readonly ParameterState State;
+        public readonly UpdateRule Rule;
+        public readonly StepCoefficients Coefficients;
+    }
 }

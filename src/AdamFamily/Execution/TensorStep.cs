@@ -5,28 +5,56 @@ using static TorchSharp.torch;
 namespace AdamFamily.Execution;
 
 /// <summary>
+/// The step's native Scalars for the tensor-op path: the <see cref="ScalarCoefficients"/> plus the folded
+/// coefficients <see cref="TensorStep"/> uses to skip temporaries. Built once per group and step count
+/// (whenever the coefficients change) and disposed after the step.
+/// </summary>
+internal sealed class TensorStepScalars : IDisposable
+{
+    public TensorStepScalars(in StepCoefficients c)
+    {
+        Coefficients = c;
+        K = new ScalarCoefficients(c);
+        NegStepDirM = (-c.StepSize * c.DirM).ToScalar();
+        DecayInsideOverDirM = (c.DirM != 0 ? c.DecayInside / c.DirM : 0.0).ToScalar();
+    }
+
+    public StepCoefficients Coefficients { get; }
+    public ScalarCoefficients K { get; }
+    /// <summary>−η·DirM: the heavy-ball step with the bias correction folded into the step size.</summary>
+    public Scalar NegStepDirM { get; }
+    /// <summary>σ/DirM: preconditioned decay added to m before the common factor DirM is taken out.</summary>
+    public Scalar DecayInsideOverDirM { get; }
+
+    public void Dispose()
+    {
+        K.Dispose();
+        NegStepDirM.Dispose();
+        DecayInsideOverDirM.Dispose();
+    }
+}
+
+/// <summary>
 /// The reference execution path: the element-wise program of <see cref="StepCoefficients"/> as
 /// in-place TorchSharp tensor operations. It serves every device, dtype and layout, and is what the
 /// fused CPU kernel is tested against. Temporaries live in a dispose scope per parameter, so peak
-/// memory stays at a few parameter-sized buffers whatever the model size.
+/// memory stays at a few parameter-sized buffers whatever the model size; a temporary the step owns is
+/// updated in place rather than copied, and the heavy-ball direction is never materialised (its factor
+/// DirM = 1/(1 − β₁ᵗ) goes into the step size, as PyTorch's Adam does).
 /// </summary>
 internal static class TensorStep
 {
     public static void Apply(Tensor x, Tensor grad, ParameterState s, SecondMoment? estimator,
-        in StepCoefficients c, ScalarCoefficients k, DiagnosticsAccumulator? diag, double measureSigma)
+        in StepCoefficients c, TensorStepScalars ks, DiagnosticsAccumulator? diag, double measureSigma)
     {
         using var scope = NewDisposeScope();
+        var k = ks.K;
         // g is the caller's gradient unless maximize or L2 change it; it is never written in place.
         var g = c.GradScale == 1.0 ? grad : grad.mul(k.GradScale);
         if (c.L2 != 0) g = ReferenceEquals(g, grad) ? grad.add(x, k.L2) : g.add_(x, k.L2);
 
         if (c.HasFirstMoment) s.M!.mul_(k.MDecay).add_(g, k.MGain);
         var u = estimator?.Update(s.V!, s.VMax, g, s.M ?? g, k);
-
-        Tensor d;
-        if (!c.HasFirstMoment) d = c.DirG == 1.0 ? g : g.mul(k.DirG);
-        else if (c.DirG == 0) d = s.M!.mul(k.DirM);
-        else d = s.M!.mul(k.DirM).add_(g, k.DirG);
 
         Tensor? denom = c.Preconditioner switch
         {
@@ -35,6 +63,27 @@ internal static class TensorStep
             Preconditioner.InverseNorm => u!,
             _ => null,
         };
+
+        if (diag is null && c.HasFirstMoment && c.DirG == 0 && c.DirM != 0)
+        {
+            // Heavy ball: x ← DecayFactor·x − η·DirM·H⊙(m + (σ/DirM)·x), without a direction temporary
+            // (and with one, m + (σ/DirM)·x, only for preconditioned decay).
+            var dm = c.DecayInside != 0 ? s.M!.add(x, ks.DecayInsideOverDirM) : s.M!;
+            if (c.DecayFactor != 1.0) x.mul_(k.DecayFactor);
+            if (denom is null) x.add_(dm, ks.NegStepDirM);
+            else x.addcdiv_(dm, denom, ks.NegStepDirM);
+            return;
+        }
+
+        Tensor d;
+        bool owned = true;
+        if (!c.HasFirstMoment)
+        {
+            if (c.DirG == 1.0) { d = g; owned = false; }
+            else d = g.mul(k.DirG);
+        }
+        else if (c.DirG == 0) d = s.M!.mul(k.DirM);
+        else d = s.M!.mul(k.DirM).add_(g, k.DirG);
 
         Tensor? before = null;
         if (diag is not null)
@@ -49,7 +98,7 @@ internal static class TensorStep
             diag.AddDecay(decay);
         }
 
-        if (c.DecayInside != 0) d = d.add(x, k.DecayInside);
+        if (c.DecayInside != 0) d = owned ? d.add_(x, k.DecayInside) : d.add(x, k.DecayInside);
         if (c.DecayFactor != 1.0) x.mul_(k.DecayFactor);
         if (denom is null) x.add_(d, k.NegStepSize);
         else x.addcdiv_(d, denom, k.NegStepSize);
