@@ -3,7 +3,7 @@
 #   - libstdc++ with GLIBCXX_3.4.32 (TorchSharp 0.107 / LibTorch 2.10 need GCC 13's runtime);
 #     on Debian 12 it comes from Debian 13 (trixie) through an apt source pinned low;
 #   - Debian's dataset-fashion-mnist (the lab's real data), when apt is available;
-#   - the .NET SDK is expected on PATH (it is on the project's machines).
+#   - the .NET 10 SDK is expected on PATH (it is on the project's machines; Debian's archive has none to install).
 # Idempotent: each step checks first and does nothing when the need is met.
 # Exit codes: 0 ready, 2 a requirement is missing and this script cannot install it.
 set -euo pipefail
@@ -79,10 +79,15 @@ ensure_fashion_mnist() {
 }
 
 ensure_dotnet() {
-  if command -v dotnet >/dev/null; then return 0; fi
-  if [ -x "$HOME/.dotnet/dotnet" ]; then export PATH="$HOME/.dotnet:$PATH"; return 0; fi
-  say "ERROR: the .NET SDK (dotnet, 8.0 or newer) is not on PATH. Install it (e.g. apt-get install dotnet-sdk-8.0) and rerun."
-  exit 2
+  if ! command -v dotnet >/dev/null && [ -x "$HOME/.dotnet/dotnet" ]; then export PATH="$HOME/.dotnet:$PATH"; fi
+  if ! command -v dotnet >/dev/null; then
+    say "ERROR: the .NET SDK (dotnet, version 10) is not on PATH. Install the .NET 10 SDK and rerun."
+    exit 2
+  fi
+  if ! dotnet --list-sdks 2>/dev/null | grep -qE '^(1[0-9])\.'; then
+    say "ERROR: the tests and afm target .NET 10, but dotnet lists no 10.x SDK ($(dotnet --list-sdks 2>/dev/null | tr '\n' ' ')). Install the .NET 10 SDK."
+    exit 2
+  fi
 }
 
 ensure_dotnet
