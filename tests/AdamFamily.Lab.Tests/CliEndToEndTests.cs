@@ -63,3 +63,44 @@ public class CliEndToEndTests : IDisposable
         foreach (var p in Presets.All) Assert.Contains(p.Name, output);
     }
 }
+
+/// <summary>afm parity through the real command line: the shared golden files pass, a tampered one fails, a broken one is an error.</summary>
+public class ParityCliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("afm-parity-").FullName;
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Golden(string file)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "AdamFamily.sln"))) dir = dir.Parent;
+        var path = Path.GetFullPath(Path.Combine(dir!.FullName, "..", "shared", "golden", file));
+        Assert.True(File.Exists(path), $"golden file {path} is missing (../shared/golden beside the repository)");
+        return path;
+    }
+
+    [Fact]
+    public void GoldenFiles_Pass_TamperedFails_BrokenIsAnError()
+    {
+        var (code, output) = CliEndToEndTests.Afm("parity", Golden("afmdw_reference.json"));
+        Assert.True(code == 0, output);
+        Assert.Contains("parity: 22 passed, 0 failed", output);
+
+        // One trajectory value moved by 1e-6 relative in a float64 case: far outside rtol 1e-10.
+        var doc = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Golden("afmdw_reference.json")))!;
+        var firstCase = doc["cases"]![0]!;
+        var v = firstCase["trajectory"]![3]![0]![0]!.GetValue<double>();
+        firstCase["trajectory"]![3]![0]![0] = v * (1 + 1e-6);
+        var tampered = Path.Combine(_dir, "tampered.json");
+        File.WriteAllText(tampered, doc.ToJsonString());
+        (code, output) = CliEndToEndTests.Afm("parity", tampered);
+        Assert.Equal(1, code);
+        Assert.Contains("21 passed, 1 failed", output);
+
+        var broken = Path.Combine(_dir, "broken.json");
+        File.WriteAllText(broken, "{\"cases\": [ {\"name\": \"x\"");
+        (code, output) = CliEndToEndTests.Afm("parity", broken);
+        Assert.Equal(2, code);
+        Assert.Contains("broken.json", output);
+    }
+}
