@@ -262,7 +262,7 @@ public class AfmdwOptimizer : OptimizerHelper, IBetas
                     if (grad == IntPtr.Zero) continue;
                     int pending = AddPending(gi, pi, grad, wrapper);
                     var state = (ParameterState)_state[p.Handle];
-                    if (MissesBuffers(state, rule)) state.EnsureBuffers(rule, g.Options.InitialAccumulator ?? 0);
+                    state.EnsureBuffers(rule, g.Options.InitialAccumulator ?? 0);
                     var (coef, next) = rule.Plan(state.Scalars, lr, g.Options.InitialLearningRate);
                     _pending[pending].State = state;
                     _pending[pending].Next = next;
@@ -340,7 +340,7 @@ public class AfmdwOptimizer : OptimizerHelper, IBetas
     private void ApplyTensorOps(bool diag)
     {
         if (diag) _diagnostics.Reset();
-        TensorStepScalars? scalars = null; // built once per group and step count, as the coefficients change
+        ScalarCoefficients? scalars = null; // built once per group and step count, as the coefficients change
         try
         {
             for (int i = 0; i < _slowCount; i++)
@@ -350,7 +350,7 @@ public class AfmdwOptimizer : OptimizerHelper, IBetas
                 if (scalars is null || scalars.Coefficients != c)
                 {
                     scalars?.Dispose();
-                    scalars = new TensorStepScalars(c);
+                    scalars = new ScalarCoefficients(c);
                 }
                 double measureSigma = w.Rule.Decay is DecayPlacement.Preconditioned or DecayPlacement.Decoupled ? w.Rule.WeightDecay : 0;
                 TensorStep.Apply(w.Param, _pending[w.Pending].Wrapper!, w.State, w.Rule.Estimator, c, scalars, diag ? _diagnostics : null, measureSigma);
@@ -358,9 +358,6 @@ public class AfmdwOptimizer : OptimizerHelper, IBetas
         }
         finally { scalars?.Dispose(); }
     }
-
-    private static bool MissesBuffers(ParameterState s, UpdateRule rule)
-        => (rule.HasFirstMoment && s.M is null) || (rule.Estimator is not null && s.V is null) || (rule.Estimator is { KeepsMax: true } && s.VMax is null);
 
     private int AddPending(int group, int index, IntPtr grad, Tensor? wrapper)
     {

@@ -28,9 +28,14 @@ public sealed class ParameterState : OptimizerState, IDisposable
 
     public override void Initialize(OptimizerOptions options) => EnsureBuffers(((AfmdwOptions)options).ToRule(), ((AfmdwOptions)options).InitialAccumulator ?? 0);
 
-    /// <summary>Creates the buffers the rule needs and lacks (at construction, or after a rule change).</summary>
+    /// <summary>
+    /// Creates the buffers the rule needs and lacks (at construction, or after a rule change). Returns at
+    /// once, allocating nothing, when they are all there — the case of every step.
+    /// </summary>
     internal void EnsureBuffers(UpdateRule rule, double initialAccumulator)
     {
+        bool lacks = (rule.HasFirstMoment && M is null) || (rule.Estimator is not null && V is null) || (rule.Estimator is { KeepsMax: true } && VMax is null);
+        if (!lacks) return;
         using var _ = no_grad();
         if (rule.HasFirstMoment && M is null) M = zeros_like(_param).DetachFromDisposeScope();
         if (rule.Estimator is not null && V is null)

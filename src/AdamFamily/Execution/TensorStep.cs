@@ -5,36 +5,6 @@ using static TorchSharp.torch;
 namespace AdamFamily.Execution;
 
 /// <summary>
-/// The step's native Scalars for the tensor-op path: the <see cref="ScalarCoefficients"/> plus the folded
-/// coefficients <see cref="TensorStep"/> uses to skip temporaries. Built once per group and step count
-/// (whenever the coefficients change) and disposed after the step.
-/// </summary>
-internal sealed class TensorStepScalars : IDisposable
-{
-    public TensorStepScalars(in StepCoefficients c)
-    {
-        Coefficients = c;
-        K = new ScalarCoefficients(c);
-        NegStepDirM = (-c.StepSize * c.DirM).ToScalar();
-        DecayInsideOverDirM = (c.DirM != 0 ? c.DecayInside / c.DirM : 0.0).ToScalar();
-    }
-
-    public StepCoefficients Coefficients { get; }
-    public ScalarCoefficients K { get; }
-    /// <summary>−η·DirM: the heavy-ball step with the bias correction folded into the step size.</summary>
-    public Scalar NegStepDirM { get; }
-    /// <summary>σ/DirM: preconditioned decay added to m before the common factor DirM is taken out.</summary>
-    public Scalar DecayInsideOverDirM { get; }
-
-    public void Dispose()
-    {
-        K.Dispose();
-        NegStepDirM.Dispose();
-        DecayInsideOverDirM.Dispose();
-    }
-}
-
-/// <summary>
 /// The reference execution path: the element-wise program of <see cref="StepCoefficients"/> as
 /// in-place TorchSharp tensor operations. It serves every device, dtype and layout, and is what the
 /// fused CPU kernel is tested against. Temporaries live in a dispose scope per parameter, so peak
@@ -45,10 +15,9 @@ internal sealed class TensorStepScalars : IDisposable
 internal static class TensorStep
 {
     public static void Apply(Tensor x, Tensor grad, ParameterState s, SecondMoment? estimator,
-        in StepCoefficients c, TensorStepScalars ks, DiagnosticsAccumulator? diag, double measureSigma)
+        in StepCoefficients c, ScalarCoefficients k, DiagnosticsAccumulator? diag, double measureSigma)
     {
         using var scope = NewDisposeScope();
-        var k = ks.K;
         // g is the caller's gradient unless maximize or L2 change it; it is never written in place.
         var g = c.GradScale == 1.0 ? grad : grad.mul(k.GradScale);
         if (c.L2 != 0) g = ReferenceEquals(g, grad) ? grad.add(x, k.L2) : g.add_(x, k.L2);
@@ -68,10 +37,10 @@ internal static class TensorStep
         {
             // Heavy ball: x ← DecayFactor·x − η·DirM·H⊙(m + (σ/DirM)·x), without a direction temporary
             // (and with one, m + (σ/DirM)·x, only for preconditioned decay).
-            var dm = c.DecayInside != 0 ? s.M!.add(x, ks.DecayInsideOverDirM) : s.M!;
+            var dm = c.DecayInside != 0 ? s.M!.add(x, k.DecayInsideOverDirM) : s.M!;
             if (c.DecayFactor != 1.0) x.mul_(k.DecayFactor);
-            if (denom is null) x.add_(dm, ks.NegStepDirM);
-            else x.addcdiv_(dm, denom, ks.NegStepDirM);
+            if (denom is null) x.add_(dm, k.NegStepDirM);
+            else x.addcdiv_(dm, denom, k.NegStepDirM);
             return;
         }
 
