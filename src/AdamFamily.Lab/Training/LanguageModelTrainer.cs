@@ -46,9 +46,7 @@ public static class LanguageModelTrainer
         model.MoveTo(device); // before the optimizer, so its state is created on the device
         observer?.ModelCreated?.Invoke(model);
         var parameters = model.DistinctParameters();
-        var (preset, options) = Optimizers.ParseArm(arm.Optimizer);
-        using var opt = Optimizers.Create(preset, parameters, options);
-        opt.NonFinitePolicy = NonFinitePolicy.Throw;
+        using var opt = TrainingSupport.CreateOptimizer(arm, parameters);
         var scheduler = TrainingSupport.CreateScheduler(opt, s);
 
         long steps = train.shape[0];
@@ -83,13 +81,7 @@ public static class LanguageModelTrainer
                         double lossValue = loss.item<float>();
                         if (!double.IsFinite(lossValue)) { diverged = true; break; }
                         loss.backward();
-                        if (s.ClipGradNorm is { } clip) nn.utils.clip_grad_norm_(parameters, clip);
-                        opt.CollectDiagnostics = w == windows - 1; // the stationarity measure once per epoch
-                        optClock.Start();
-                        try { opt.step(); }
-                        catch (NonFiniteGradientException) { diverged = true; break; }
-                        finally { optClock.Stop(); }
-                        if (opt.CollectDiagnostics && opt.LastDiagnostics is { } d) stationarity = d.Stationarity;
+                        if (!TrainingSupport.Step(opt, parameters, s.ClipGradNorm, w == windows - 1, optClock, ref stationarity)) { diverged = true; break; }
                         lossSum += lossValue * y.shape[0];
                         tokens += y.shape[0];
                         // Truncation: the next window starts from this state's values, not from its graph.
@@ -102,7 +94,6 @@ public static class LanguageModelTrainer
                 }
             }
             finally { h?.Dispose(); c?.Dispose(); }
-            opt.CollectDiagnostics = false;
             scheduler?.step();
 
             double validLoss = double.NaN, testLoss = double.NaN;

@@ -24,9 +24,7 @@ public static class Trainer
         var model = ModelFactory.Create(s.Model, task.Channels, task.Height, task.NumClasses, seed);
         observer?.ModelCreated?.Invoke(model);
         model.to(device); // before the optimizer, so its state is created on the device
-        var (preset, options) = Optimizers.ParseArm(arm.Optimizer);
-        using var opt = Optimizers.Create(preset, model.parameters(), options);
-        opt.NonFinitePolicy = NonFinitePolicy.Throw;
+        using var opt = TrainingSupport.CreateOptimizer(arm, model.parameters());
         var scheduler = TrainingSupport.CreateScheduler(opt, s);
 
         var epochs = new List<EpochMetrics>();
@@ -59,26 +57,19 @@ public static class Trainer
                 double lossValue = loss.item<float>();
                 if (!double.IsFinite(lossValue)) { diverged = true; break; }
                 loss.backward();
-                if (s.ClipGradNorm is { } clip) nn.utils.clip_grad_norm_(model.parameters(), clip);
-                opt.CollectDiagnostics = b == batches - 1; // the stationarity measure once per epoch
-                optClock.Start();
-                try { opt.step(); }
-                catch (NonFiniteGradientException) { diverged = true; break; }
-                finally { optClock.Stop(); }
-                if (opt.CollectDiagnostics && opt.LastDiagnostics is { } d) stationarity = d.Stationarity;
+                if (!TrainingSupport.Step(opt, model.parameters(), s.ClipGradNorm, b == batches - 1, optClock, ref stationarity)) { diverged = true; break; }
                 lossSum += lossValue * y.shape[0];
                 correct += logits.argmax(1).eq(y).sum().item<long>();
                 seen += y.shape[0];
                 progress?.Invoke(new RunProgress(arm.Name, seed, epoch, s.Epochs, ++b, batches));
             }
-            opt.CollectDiagnostics = false;
             scheduler?.step();
 
             var (testLoss, testAcc) = diverged ? (double.NaN, double.NaN) : Evaluate(model, task.Test, s.BatchSize, device);
             diverged |= !double.IsFinite(testLoss);
             clock.Stop();
             epochs.Add(new EpochMetrics(epoch + 1, seen > 0 ? lossSum / seen : double.NaN, seen > 0 ? 100.0 * correct / seen : double.NaN,
-                testLoss, testAcc, lr, WeightNorm(model), stationarity, clock.Elapsed.TotalSeconds, optClock.Elapsed.TotalSeconds, diverged));
+                testLoss, testAcc, lr, TrainingSupport.WeightNorm(model.parameters()), stationarity, clock.Elapsed.TotalSeconds, optClock.Elapsed.TotalSeconds, diverged));
             if (diverged) break;
         }
         return new RunResult(arm.Name, seed, epochs);
@@ -100,6 +91,4 @@ public static class Trainer
         }
         return (lossSum / data.Count, 100.0 * correct / data.Count);
     }
-
-    private static double WeightNorm(nn.Module<Tensor, Tensor> model) => TrainingSupport.WeightNorm(model.parameters());
 }

@@ -4,9 +4,36 @@ using static TorchSharp.torch;
 
 namespace AdamFamily.Lab.Training;
 
-/// <summary>What every trainer of the lab shares: the lr schedule of an experiment and the weight norm.</summary>
+/// <summary>What every trainer of the lab shares: the arm's optimizer, its step, the lr schedule and the weight norm.</summary>
 public static class TrainingSupport
 {
+    /// <summary>The arm's optimizer over the parameters; a non-finite gradient throws, so the trainer can record divergence.</summary>
+    public static AfmdwOptimizer CreateOptimizer(ArmSpec arm, IEnumerable<Parameter> parameters)
+    {
+        var (preset, options) = Optimizers.ParseArm(arm.Optimizer);
+        var opt = Optimizers.Create(preset, parameters, options);
+        opt.NonFinitePolicy = NonFinitePolicy.Throw;
+        return opt;
+    }
+
+    /// <summary>
+    /// The optimizer part of a training step, after backward: optional gradient clipping, the step (timed on
+    /// <paramref name="optimizerClock"/>) and, on the epoch's last batch, the stationarity measure. Returns false
+    /// when a gradient was non-finite (the step changed nothing and the run has diverged).
+    /// </summary>
+    public static bool Step(AfmdwOptimizer opt, IEnumerable<Parameter> parameters, double? clipGradNorm, bool lastOfEpoch,
+        System.Diagnostics.Stopwatch optimizerClock, ref double stationarity)
+    {
+        if (clipGradNorm is { } clip) nn.utils.clip_grad_norm_(parameters, clip);
+        opt.CollectDiagnostics = lastOfEpoch;
+        optimizerClock.Start();
+        try { opt.step(); }
+        catch (NonFiniteGradientException) { return false; }
+        finally { optimizerClock.Stop(); opt.CollectDiagnostics = false; }
+        if (lastOfEpoch && opt.LastDiagnostics is { } d) stationarity = d.Stationarity;
+        return true;
+    }
+
     /// <summary>
     /// The TorchSharp scheduler of the experiment's <see cref="ScheduleSpec"/>, to be stepped once per epoch
     /// (null for a constant lr). Multistep milestones are 0-based epoch indices.
