@@ -38,8 +38,8 @@ public static class ComparisonRunner
         finally { task?.Dispose(); }
 
         var summary = ComparisonSummary.From(settings, results);
-        ResultStore.WriteAtomically(Path.Combine(store.Dir, "summary.json"), summary.ToJson());
-        ResultStore.WriteAtomically(Path.Combine(store.Dir, "summary.csv"), summary.ToCsv());
+        LabFiles.WriteAtomically(Path.Combine(store.Dir, "summary.json"), summary.ToJson());
+        LabFiles.WriteAtomically(Path.Combine(store.Dir, "summary.csv"), summary.ToCsv());
         return summary;
     }
 }

@@ -48,16 +48,9 @@ public sealed record ComparisonSummary(ExperimentSettings Settings, IReadOnlyLis
         return new ComparisonSummary(s, arms, versus);
     }
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
+    public string ToJson() => JsonSerializer.Serialize(this, LabFiles.Json);
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
-
-    public static ComparisonSummary FromJson(string json) => JsonSerializer.Deserialize<ComparisonSummary>(json, Json)!;
+    public static ComparisonSummary FromJson(string json) => JsonSerializer.Deserialize<ComparisonSummary>(json, LabFiles.Json)!;
 
     /// <summary>One row per arm: results and, for non-baseline arms, the comparison with the baseline.</summary>
     public string ToCsv()

@@ -59,20 +59,13 @@ public sealed record ExperimentSettings
 
     [JsonIgnore] public string BaselineArm => Baseline ?? Arms.FirstOrDefault()?.Name ?? "";
 
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, LabFiles.Json);
 
     public static ExperimentSettings FromJson(string json, string source)
     {
         try
         {
-            return JsonSerializer.Deserialize<ExperimentSettings>(json, Json)
+            return JsonSerializer.Deserialize<ExperimentSettings>(json, LabFiles.Json)
                    ?? throw new InvalidDataException($"{source}: empty experiment.");
         }
         catch (JsonException e) { throw new InvalidDataException($"{source}: not a valid experiment file: {e.Message}", e); }

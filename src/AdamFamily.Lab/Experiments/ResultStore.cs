@@ -18,7 +18,6 @@ public sealed class ResultStore
     public string SettingsPath => Path.Combine(Dir, "experiment.json");
     public string RunPath(string arm, int seed) => Path.Combine(Dir, "runs", $"{Sanitise(arm)}-seed{seed}.jsonl");
 
-    private static readonly JsonSerializerOptions Line = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>
     /// Stores the settings, or checks them against the stored ones: a restart with different settings is
@@ -36,7 +35,7 @@ public sealed class ResultStore
             throw new InvalidOperationException(
                 $"'{Dir}' holds a comparison with other settings ({diff}). Use another --out folder, or delete it to start over.");
         }
-        WriteAtomically(SettingsPath, json);
+        LabFiles.WriteAtomically(SettingsPath, json);
     }
 
     private static string Differences(string storedJson, string newJson)
@@ -64,7 +63,7 @@ public sealed class ResultStore
         {
             var lines = File.ReadAllLines(path);
             if (lines.Length < 2 || !lines[^1].Contains("\"type\":\"end\"")) return null;
-            var epochs = lines.Skip(1).Take(lines.Length - 2).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, Line)!).ToList();
+            var epochs = lines.Skip(1).Take(lines.Length - 2).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, LabFiles.JsonLine)!).ToList();
             return new RunResult(arm, seed, epochs);
         }
         catch (JsonException) { return null; } // not a finished run: it is rerun
@@ -74,17 +73,9 @@ public sealed class ResultStore
     {
         var sb = new StringBuilder();
         sb.AppendLine(JsonSerializer.Serialize(new { type = "run", arm = run.Arm, seed = run.Seed }));
-        foreach (var e in run.Epochs) sb.AppendLine(JsonSerializer.Serialize(e, Line));
+        foreach (var e in run.Epochs) sb.AppendLine(JsonSerializer.Serialize(e, LabFiles.JsonLine));
         sb.AppendLine(JsonSerializer.Serialize(new { type = "end", diverged = run.Diverged, epochs = run.Epochs.Count }));
-        WriteAtomically(RunPath(run.Arm, run.Seed), sb.ToString());
-    }
-
-    public static void WriteAtomically(string path, string content)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var tmp = path + ".tmp-" + Environment.ProcessId;
-        File.WriteAllText(tmp, content);
-        File.Move(tmp, path, overwrite: true);
+        LabFiles.WriteAtomically(RunPath(run.Arm, run.Seed), sb.ToString());
     }
 
     private static string Sanitise(string s) => string.Concat(s.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));

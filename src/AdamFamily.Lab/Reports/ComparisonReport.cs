@@ -67,10 +67,10 @@ public static class ComparisonReport
         Plots.Save(TimePerEpoch(summary), Path.Combine(plotsDir, "time_per_epoch"));
 
         var md = Markdown(summary);
-        ResultStore.WriteAtomically(Path.Combine(dir, "summary.md"), md);
+        LabFiles.WriteAtomically(Path.Combine(dir, "summary.md"), md);
         var html = Html(s, summary, plotsDir);
         var path = Path.Combine(dir, "report.html");
-        ResultStore.WriteAtomically(path, html);
+        LabFiles.WriteAtomically(path, html);
         return path;
     }
 

@@ -226,7 +226,7 @@ public static class SgdLimit
         var (p3, s3) = Plots.Save(new LinePlot($"One step: ‖Δx_AdamD − Δx_SGD‖ / ‖Δx_SGD‖, SGD step −(ρ_t/σ)∇g(x_t) from AdamD's x_t\n{setting}", "step", "relative deviation", dev, LogY: true) { Legend = LegendPosition.Below },
             Path.Combine(dir, "sgd-limit-step"), 900, 640);
         files.AddRange(new[] { p1, s1, p2, s2, p3, s3 });
-        files.Add(WriteJson(r, Path.Combine(dir, "sgd-limit.json")));
+        files.Add(LabFiles.WriteJson(r, Path.Combine(dir, "sgd-limit.json")));
         return files;
     }
 }

@@ -143,7 +143,7 @@ public static class Stability
         var (p2, s2) = Plots.Save(new LinePlot($"The same, signed, first {shown} steps: x_t = (1 − c)^t·x₀ overshoots zero when c > 1\n{setting}",
             "step", "x_t", signed) { Legend = LegendPosition.LowerLeft }, Path.Combine(dir, "stability-signed"));
         files.AddRange(new[] { p1, s1, p2, s2 });
-        files.Add(WriteJson(r, Path.Combine(dir, "stability.json")));
+        files.Add(LabFiles.WriteJson(r, Path.Combine(dir, "stability.json")));
         return files;
     }
 }

@@ -170,7 +170,7 @@ public static class Stationarity
             files.Add(png);
             files.Add(svg);
         }
-        files.Add(WriteJson(result, Path.Combine(dir, "stationarity.json")));
+        files.Add(LabFiles.WriteJson(result, Path.Combine(dir, "stationarity.json")));
         return files;
     }
 }

@@ -15,24 +15,6 @@ public sealed record OptimizerArm(string Label, string Preset, string Options)
 /// <summary>Helpers shared by the theory experiments.</summary>
 public static class TheoryCommon
 {
-    /// <summary>How the theory commands write their numbers: indented, snake_case, NaN and ∞ allowed.</summary>
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
-    /// <summary>Writes <paramref name="value"/> as JSON to <paramref name="path"/>, creating the folder.</summary>
-    public static string WriteJson<T>(T value, string path)
-    {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        File.WriteAllText(path, JsonSerializer.Serialize(value, Json));
-        return path;
-    }
-
     /// <summary>
     /// Runs <paramref name="body"/> with torch's intra-op thread pool at one thread, restoring it afterwards. The
     /// theory problems are tiny (tens of parameters): with two threads every small op pays for a hand-off, which

@@ -183,7 +183,7 @@ public static class Toy
             ContourLines = 14,
         };
         var (png, svg) = Plots.Save(plot, Path.Combine(dir, $"toy-{fn.Name}"));
-        var json = WriteJson(r, Path.Combine(dir, $"toy-{fn.Name}.json"));
+        var json = LabFiles.WriteJson(r, Path.Combine(dir, $"toy-{fn.Name}.json"));
         return new[] { png, svg, json };
     }
 }
