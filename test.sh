@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # Runs every test of AdamFamily. Installs what a fresh machine lacks first (scripts/setup.sh).
-# Needs ../shared/golden beside the repository (the golden trajectories the parity tests read).
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/setup.sh

@@ -64,7 +64,7 @@ public class CliEndToEndTests : IDisposable
     }
 }
 
-/// <summary>afm parity through the real command line: the shared golden files pass, a tampered one fails, a broken one is an error.</summary>
+/// <summary>afm parity through the real command line: the repository's golden files pass, a tampered one fails, a broken one is an error.</summary>
 public class ParityCliTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("afm-parity-").FullName;
@@ -74,8 +74,8 @@ public class ParityCliTests : IDisposable
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "AdamFamily.sln"))) dir = dir.Parent;
-        var path = Path.GetFullPath(Path.Combine(dir!.FullName, "..", "shared", "golden", file));
-        Assert.True(File.Exists(path), $"golden file {path} is missing (../shared/golden beside the repository)");
+        var path = Path.Combine(dir!.FullName, "tests", "golden", file);
+        Assert.True(File.Exists(path), $"golden file {path} is missing (tests/golden in the repository)");
         return path;
     }
 
