@@ -57,18 +57,39 @@ public static class TaskLoader
             "cifar100" => (Transforms.Cifar100Mean, Transforms.Cifar100Std),
             _ => ((float[]?)null, (float[]?)null),
         };
-        var task = raw;
-        if (s.TrainSubset is not null || s.TestSubset is not null)
-        {
-            task = raw.Subset(Math.Min(s.TrainSubset ?? raw.Train.Count, raw.Train.Count), Math.Min(s.TestSubset ?? raw.Test.Count, raw.Test.Count));
-            raw.Dispose();
-        }
+        var task = HoldOut(raw, s);
         if (mean is null) return task;
         using (task)
         {
-            return new ImageTask(task.Name,
-                new LabDataset(task.Train.Name, Transforms.Normalize(task.Train.Inputs, mean, std!).DetachFromDisposeScope(), task.Train.Labels.clone().DetachFromDisposeScope(), task.NumClasses),
-                new LabDataset(task.Test.Name, Transforms.Normalize(task.Test.Inputs, mean, std!).DetachFromDisposeScope(), task.Test.Labels.clone().DetachFromDisposeScope(), task.NumClasses));
+            LabDataset Norm(LabDataset d) => new(d.Name, Transforms.Normalize(d.Inputs, mean, std!).DetachFromDisposeScope(), d.Labels.clone().DetachFromDisposeScope(), task.NumClasses);
+            var train = Norm(task.Train);
+            var test = Norm(task.Test);
+            return new ImageTask(task.Name, train, test, task.Validation is null ? null : Norm(task.Validation));
+        }
+    }
+
+    /// <summary>
+    /// Cuts the validation split off the end of the training set (the last <see cref="ExperimentSettings.ValidationCount"/>
+    /// examples), then the train / test subsets from the front of what is left. Disposes <paramref name="raw"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The hold-out is as large as the training set or larger.</exception>
+    public static ImageTask HoldOut(ImageTask raw, ExperimentSettings s)
+    {
+        using (raw)
+        {
+            int v = s.ValidationCount, n = raw.Train.Count;
+            if (v >= n)
+                throw new ArgumentException($"--validation {v}: the {raw.Name} training set has only {n} examples; the validation hold-out must leave some to train on (use a smaller --validation, or 0 for none).", "validation");
+            int trainCount = Math.Min(s.TrainSubset ?? n - v, n - v), testCount = Math.Min(s.TestSubset ?? raw.Test.Count, raw.Test.Count);
+            var train = raw.Train.Slice(0, trainCount, trainCount == n ? raw.Train.Name : $"{raw.Train.Name}[:{trainCount}]");
+            LabDataset? test = null, valid = null;
+            try
+            {
+                test = raw.Test.Slice(0, testCount, testCount == raw.Test.Count ? raw.Test.Name : $"{raw.Test.Name}[:{testCount}]");
+                if (v > 0) valid = raw.Train.Slice(n - v, v, $"{raw.Train.Name}[{n - v}:] (validation)");
+                return new ImageTask(raw.Name, train, test, valid);
+            }
+            catch { train.Dispose(); test?.Dispose(); valid?.Dispose(); throw; }
         }
     }
 }
