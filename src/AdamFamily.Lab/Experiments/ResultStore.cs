@@ -81,7 +81,7 @@ public sealed class ResultStore
         LabFiles.WriteAtomically(RunPath(run.Arm, run.Seed), sb.ToString());
     }
 
-    private static string Sanitise(string s) => string.Concat(s.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+    internal static string Sanitise(string s) => string.Concat(s.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
 
     internal static string F(double x) => double.IsNaN(x) ? "" : x.ToString("G6", CultureInfo.InvariantCulture);
 }

@@ -8,6 +8,9 @@ namespace AdamFamily.Lab.Experiments;
 public interface ILabTask : IDisposable
 {
     RunResult Train(ExperimentSettings s, ArmSpec arm, int seed, Action<RunProgress>? progress, CancellationToken cancel);
+
+    /// <summary>The value a diverged or failed run counts as: chance accuracy (100/classes %) or the vocabulary size (perplexity).</summary>
+    double WorstMetric { get; }
 }
 
 /// <summary>Image classification: <see cref="Trainer"/> on an <see cref="ImageTask"/>.</summary>
@@ -16,6 +19,7 @@ public sealed class ImageClassification(ImageTask task) : ILabTask
     public ImageTask Task { get; } = task;
     public RunResult Train(ExperimentSettings s, ArmSpec arm, int seed, Action<RunProgress>? progress, CancellationToken cancel)
         => Trainer.Run(Task, s, arm, seed, progress, cancel);
+    public double WorstMetric => 100.0 / Task.NumClasses;
     public void Dispose() => Task.Dispose();
 }
 

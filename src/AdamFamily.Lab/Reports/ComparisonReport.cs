@@ -50,7 +50,10 @@ public static class ComparisonReport
     }
 
     /// <summary>Writes plots, report.html and summary.md into the folder; returns the report's path.</summary>
-    public static string Write(string dir)
+    public static string Write(string dir) => Write(dir, null);
+
+    /// <summary>Writes the report with <paramref name="extras"/> (a tuning study's sections) added; returns the report's path.</summary>
+    public static string Write(string dir, ReportExtras? extras)
     {
         var (s, runs, summary) = Load(dir);
         var plotsDir = Path.Combine(dir, "plots");
@@ -71,9 +74,9 @@ public static class ComparisonReport
             Path.Combine(plotsDir, "stationarity"));
         Plots.Save(TimePerEpoch(summary), Path.Combine(plotsDir, "time_per_epoch"));
 
-        var md = Markdown(summary);
+        var md = (extras?.MarkdownBefore ?? "") + Markdown(summary);
         LabFiles.WriteAtomically(Path.Combine(dir, "summary.md"), md);
-        var html = Html(s, summary, plotsDir);
+        var html = Html(s, summary, plotsDir, extras);
         var path = Path.Combine(dir, "report.html");
         LabFiles.WriteAtomically(path, html);
         return path;
@@ -153,7 +156,7 @@ public static class ComparisonReport
     /// <summary>The verdict table and its footnote as Markdown (summary.md).</summary>
     public static string Markdown(ComparisonSummary summary) => VerdictTable.Markdown(summary);
 
-    private static string Html(ExperimentSettings s, ComparisonSummary summary, string plotsDir)
+    private static string Html(ExperimentSettings s, ComparisonSummary summary, string plotsDir, ReportExtras? extras)
     {
         var sb = new StringBuilder();
         string E(string x) => WebUtility.HtmlEncode(x);
@@ -162,13 +165,15 @@ public static class ComparisonReport
                       "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,td:nth-child(2),th{text-align:left}" +
                       ".better{color:#1a7f37;font-weight:600}.worse{color:#c62828;font-weight:600}.muted{color:#777}td.hp{text-align:left;font-family:monospace;font-size:90%}.note{color:#444;font-size:90%}figure{margin:1.5em 0}img{max-width:100%;border:1px solid #eee}" +
                       "pre{background:#f6f8fa;padding:1em;overflow:auto}figcaption{color:#555}</style></head><body>");
-        sb.AppendLine($"<h1>{E(s.Protocol)}: which optimizer gives the better model?</h1>");
+        sb.AppendLine($"<h1>{E(extras?.Title ?? s.Protocol + ": which optimizer gives the better model?")}</h1>");
+        if (extras?.IntroHtml is { } intro) sb.AppendLine(intro);
         sb.AppendLine($"<p>Task <b>{E(s.Task)}</b>, model <b>{E(s.Model)}</b>, {s.Epochs} epochs, batch {s.BatchSize}, lr schedule {E(s.Schedule.ToString())}, seeds {E(string.Join(", ", s.Seeds))}. " +
                       $"Metric: final {E(s.MetricName)} ({(s.HigherIsBetter ? "higher" : "lower")} is better); every arm is compared with the baseline <b>{E(s.BaselineArm)}</b> on the same seeds.</p>");
         sb.AppendLine("<h2>Verdict</h2>");
         sb.AppendLine(VerdictHtml(summary));
+        if (extras?.SectionsHtml is { } sections) sb.AppendLine(sections);
         sb.AppendLine("<h2>Plots</h2>");
-        foreach (var (file, caption) in PlotFiles)
+        foreach (var (file, caption) in (extras?.PlotFiles ?? Array.Empty<(string, string)>()).Concat(PlotFiles))
         {
             var png = Path.Combine(plotsDir, file + ".png");
             if (!File.Exists(png)) continue; // e.g. no validation split
@@ -178,7 +183,7 @@ public static class ComparisonReport
         sb.AppendLine("<h2>Software</h2><table id=\"software\">");
         foreach (var (k, v) in Versions()) sb.AppendLine($"<tr><td>{E(k)}</td><td>{E(v)}</td></tr>");
         sb.AppendLine("</table>");
-        sb.AppendLine("<p>Reproduce: <code>afm compare --experiment experiment.json --out DIR</code>; re-render: <code>afm report DIR</code>.</p>");
+        sb.AppendLine(extras?.ReproduceHtml ?? "<p>Reproduce: <code>afm compare --experiment experiment.json --out DIR</code>; re-render: <code>afm report DIR</code>.</p>");
         sb.AppendLine("</body></html>");
         return sb.ToString();
     }
@@ -216,4 +221,19 @@ public static class ComparisonReport
         ("CPU cores", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
         ("rendered", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)),
     };
+}
+
+/// <summary>What a report built on a comparison folder adds (a tuning study's page): title, sections, plots, Markdown.</summary>
+public sealed record ReportExtras
+{
+    public string? Title { get; init; }
+    /// <summary>HTML after the title.</summary>
+    public string? IntroHtml { get; init; }
+    /// <summary>HTML after the verdict table.</summary>
+    public string? SectionsHtml { get; init; }
+    /// <summary>Plots (under plots/, already written) shown before the comparison's own.</summary>
+    public IReadOnlyList<(string File, string Caption)>? PlotFiles { get; init; }
+    /// <summary>Markdown put before the verdict table in summary.md.</summary>
+    public string? MarkdownBefore { get; init; }
+    public string? ReproduceHtml { get; init; }
 }

@@ -82,7 +82,7 @@ public static class VerdictTable
         return sb.ToString();
     }
 
-    internal static string N(double x, string format = "F2") => double.IsFinite(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "–";
+    public static string N(double x, string format = "F2") => double.IsFinite(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "–";
     private static string S(double x) => double.IsFinite(x) ? x.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) : "–";
     private static string P(double p) => !double.IsFinite(p) ? "–" : p < 0.001 ? "<0.001" : p.ToString("0.###", CultureInfo.InvariantCulture);
     private static string Pct(double c) => (c * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
