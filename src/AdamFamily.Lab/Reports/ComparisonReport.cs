@@ -163,7 +163,7 @@ public static class ComparisonReport
         sb.AppendLine("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + E(s.Protocol) + " — AdamFamily comparison</title>");
         sb.AppendLine("<style>body{font-family:system-ui,sans-serif;max-width:1250px;margin:2em auto;padding:0 1em;color:#222}" +
                       "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,td:nth-child(2),th{text-align:left}" +
-                      ".better{color:#1a7f37;font-weight:600}.worse{color:#c62828;font-weight:600}.muted{color:#777}td.hp{text-align:left;font-family:monospace;font-size:90%}.note{color:#444;font-size:90%}figure{margin:1.5em 0}img{max-width:100%;border:1px solid #eee}" +
+                      ".better{color:#1a7f37;font-weight:600}.worse{color:#c62828;font-weight:600}.muted{color:#777}#verdict td:nth-child(10),#verdict td:nth-child(11){text-align:left}td.hp{text-align:left;font-family:monospace;font-size:90%}.note{color:#444;font-size:90%}figure{margin:1.5em 0}img{max-width:100%;border:1px solid #eee}" +
                       "pre{background:#f6f8fa;padding:1em;overflow:auto}figcaption{color:#555}</style></head><body>");
         sb.AppendLine($"<h1>{E(extras?.Title ?? s.Protocol + ": which optimizer gives the better model?")}</h1>");
         if (extras?.IntroHtml is { } intro) sb.AppendLine(intro);

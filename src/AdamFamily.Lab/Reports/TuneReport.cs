@@ -31,7 +31,9 @@ public static class TuneReport
         try { tune = System.Text.Json.JsonSerializer.Deserialize<TuneResult>(File.ReadAllText(path), LabFiles.Json) ?? throw new InvalidDataException($"{path}: empty."); }
         catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: not a tune.json: {e.Message}", e); }
         var plots = Path.Combine(dir, "plots");
-        Plots.Save(Plots.Build(BestSoFar(tune)), Path.Combine(plots, "tune_best_so_far"));
+        var best = Plots.Build(BestSoFar(tune));
+        best.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        Plots.Save(best, Path.Combine(plots, "tune_best_so_far"));
         Plots.Save(Versus(tune, "lr"), Path.Combine(plots, "tune_valid_vs_lr"));
         var files = PlotFiles.Take(2).ToList();
         if (tune.Arms.Any(a => a.Space.Dimensions.Any(d => d.Key == "weight_decay")))
@@ -139,9 +141,12 @@ public static class TuneReport
                 m.LineWidth = 2;
             }
         }
+        var xs = t.Arms.SelectMany(a => a.Trials).Where(x => x.HyperParameters.TryGetValue(key, out var v) && v > 0).Select(x => Math.Log10(x.HyperParameters[key])).ToList();
+        bool decades = xs.Count > 0 && xs.Max() - xs.Min() >= 1.5;
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
-            LabelFormatter = v => Math.Abs(v - Math.Round(v)) < 1e-9 ? $"1e{Math.Round(v):0}" : Math.Pow(10, v).ToString("G2", CultureInfo.InvariantCulture),
+            IntegerTicksOnly = decades,
+            LabelFormatter = v => decades ? $"1e{Math.Round(v):0}" : HyperParameters.F(double.Parse(Math.Pow(10, v).ToString("G2", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)),
         };
         plot.Title($"{t.Metric} against {key}");
         plot.XLabel($"{key} (log scale)");

@@ -32,7 +32,7 @@ public static class TuneRunner
 
     /// <summary>How a point is selected, as written into tune.json and the report.</summary>
     public const string SelectionRule =
-        "each study's best trial by the validation metric after the last epoch (earliest on ties); the selected point is the median study's best " +
+        "in each study the best trial by the validation metric after the last epoch (earliest on ties); the selected point is the median of the study bests " +
         "(with an even number of studies the better of the two middle ones)";
 
     public static (TuneResult Tune, ComparisonSummary Summary) Run(TuneSettings s, string dir,

@@ -81,7 +81,13 @@ public static class TuneUnits
         var arm = new ArmSpec(unit.Arm, unit.Optimizer);
         if (unit.Kind == TuneUnit.FinalKind)
         {
-            var run = task.Train(s.Experiment with { Arms = new[] { arm } }, arm, unit.Seed, progress, cancel);
+            RunResult run;
+            try { run = task.Train(s.Experiment with { Arms = new[] { arm } }, arm, unit.Seed, progress, cancel); }
+            catch (UnstableDecayException)
+            {
+                // The optimizer refused the selected point before any step: a failed run, kept at the worst value.
+                run = new RunResult(unit.Arm, unit.Seed, new[] { new EpochMetrics(1, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, 0, 0, Diverged: true) }, task.WorstMetric);
+            }
             new ResultStore(dir).SaveRun(run);
             return;
         }
