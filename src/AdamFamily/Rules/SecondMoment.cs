@@ -1,4 +1,5 @@
 using System.Numerics;
+using AdamFamily.Execution;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,6 +14,12 @@ public interface ISecondMomentRule
 {
     /// <summary>Whether the rule keeps a running maximum buffer (AMSGrad).</summary>
     static abstract bool KeepsMax { get; }
+
+    /// <summary>Whether ε enters v itself (AdaBelief, Adamax): the kernel adds <see cref="StepCoefficients.VEps"/> = ε.</summary>
+    static virtual bool EpsInV => false;
+
+    /// <summary>The preconditioner the estimator's value calls for, given where ε goes (most: by <paramref name="epsMode"/>).</summary>
+    static virtual Preconditioner PreconditionerFor(EpsMode epsMode) => epsMode == EpsMode.Inside ? Preconditioner.EpsInside : Preconditioner.EpsOutside;
 
     /// <summary>Updates v (and vMax) for one SIMD block; returns the value the preconditioner reads.</summary>
     static abstract Vector<T> Update<T>(ref Vector<T> v, ref Vector<T> vMax, Vector<T> g, Vector<T> m, in VectorCoefficients<T> c)
@@ -75,6 +82,7 @@ public readonly struct YogiMoment : ISecondMomentRule
 public readonly struct AdaBeliefMoment : ISecondMomentRule
 {
     public static bool KeepsMax => false;
+    public static bool EpsInV => true;
     public static Vector<T> Update<T>(ref Vector<T> v, ref Vector<T> vMax, Vector<T> g, Vector<T> m, in VectorCoefficients<T> c)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -92,6 +100,9 @@ public readonly struct AdaBeliefMoment : ISecondMomentRule
 public readonly struct InfinityNormMoment : ISecondMomentRule
 {
     public static bool KeepsMax => false;
+    public static bool EpsInV => true;
+    /// <summary>u already holds |g| + ε: H = 1/u whatever the ε placement.</summary>
+    public static Preconditioner PreconditionerFor(EpsMode epsMode) => Preconditioner.InverseNorm;
     public static Vector<T> Update<T>(ref Vector<T> v, ref Vector<T> vMax, Vector<T> g, Vector<T> m, in VectorCoefficients<T> c)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         => v = Vector.Max(c.VDecay * v, Vector.Abs(g) + c.VEps);
@@ -130,6 +141,12 @@ public abstract class SecondMoment
     public string Name { get; }
     public string Description { get; }
     public abstract bool KeepsMax { get; }
+    /// <summary>Whether ε enters v itself (the rule's <see cref="ISecondMomentRule.EpsInV"/>).</summary>
+    public abstract bool EpsInV { get; }
+    /// <summary>The preconditioner for this estimator's value given where ε goes.</summary>
+    public abstract Preconditioner PreconditionerFor(EpsMode epsMode);
+    /// <summary>Whether the ε placement (<c>eps_mode</c>) matters for this estimator.</summary>
+    public bool UsesEpsMode => PreconditionerFor(EpsMode.Inside) != PreconditionerFor(EpsMode.Outside);
     /// <summary>Tensor path: updates the state in place and returns the tensor H reads.</summary>
     public abstract Tensor Update(Tensor v, Tensor? vMax, Tensor g, Tensor m, ScalarCoefficients c);
     /// <summary>Kernel path: calls back with the rule as a type argument, so the fused loop is specialised for it.</summary>
@@ -147,6 +164,8 @@ internal sealed class SecondMoment<TRule> : SecondMoment where TRule : struct, I
 {
     public SecondMoment(string name, string description) : base(name, description) { }
     public override bool KeepsMax => TRule.KeepsMax;
+    public override bool EpsInV => TRule.EpsInV;
+    public override Preconditioner PreconditionerFor(EpsMode epsMode) => TRule.PreconditionerFor(epsMode);
     public override Tensor Update(Tensor v, Tensor? vMax, Tensor g, Tensor m, ScalarCoefficients c) => TRule.Update(v, vMax, g, m, c);
     public override void Accept<TVisitor>(ref TVisitor visitor) => visitor.Visit<TRule>();
 }
