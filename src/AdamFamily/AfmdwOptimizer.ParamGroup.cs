@@ -12,8 +12,10 @@ public partial class AfmdwOptimizer
     /// <summary>A parameter group: its parameters (materialised at construction) and its options; unset options inherit the optimizer's defaults.</summary>
     public class ParamGroup : ParamGroup<AfmdwOptions>, IBetas
     {
+        /// <summary>An empty group (set <c>Parameters</c> and <c>Options</c> in an initialiser).</summary>
         public ParamGroup() { }
 
+        /// <summary>A group of <paramref name="parameters"/>; unset <paramref name="options"/> inherit the optimizer's defaults.</summary>
         public ParamGroup(IEnumerable<Parameter> parameters, AfmdwOptions? options = null)
             : base(parameters.ToArray(), options ?? new AfmdwOptions()) { }
 
@@ -30,6 +32,7 @@ public partial class AfmdwOptimizer
         /// <summary>Parameter names, parallel to Parameters, when the group was built from named parameters.</summary>
         public IReadOnlyList<string>? Names { get; init; }
 
+        /// <summary>The group's (β₁, β₂), as OneCycleLR cycles them; checked before the next step.</summary>
         public (double, double) Betas
         {
             get => (Options.Beta1!.Value, Options.Beta2!.Value);

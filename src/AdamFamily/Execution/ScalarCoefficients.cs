@@ -11,7 +11,36 @@ namespace AdamFamily.Execution;
 /// </summary>
 public sealed class ScalarCoefficients : IDisposable
 {
-    public readonly Scalar GradScale, L2, MDecay, MGain, VDecay, VGain, NegVGain, VEps, DirM, DirG, VScale, PrecondEps, NegStepSize, DecayInside, DecayFactor;
+    /// <summary><see cref="StepCoefficients.GradScale"/></summary>
+    public readonly Scalar GradScale;
+    /// <summary><see cref="StepCoefficients.L2"/></summary>
+    public readonly Scalar L2;
+    /// <summary><see cref="StepCoefficients.MDecay"/></summary>
+    public readonly Scalar MDecay;
+    /// <summary><see cref="StepCoefficients.MGain"/></summary>
+    public readonly Scalar MGain;
+    /// <summary><see cref="StepCoefficients.VDecay"/></summary>
+    public readonly Scalar VDecay;
+    /// <summary><see cref="StepCoefficients.VGain"/></summary>
+    public readonly Scalar VGain;
+    /// <summary>−<see cref="StepCoefficients.VGain"/></summary>
+    public readonly Scalar NegVGain;
+    /// <summary><see cref="StepCoefficients.VEps"/></summary>
+    public readonly Scalar VEps;
+    /// <summary><see cref="StepCoefficients.DirM"/></summary>
+    public readonly Scalar DirM;
+    /// <summary><see cref="StepCoefficients.DirG"/></summary>
+    public readonly Scalar DirG;
+    /// <summary><see cref="StepCoefficients.VScale"/></summary>
+    public readonly Scalar VScale;
+    /// <summary><see cref="StepCoefficients.PrecondEps"/></summary>
+    public readonly Scalar PrecondEps;
+    /// <summary>−<see cref="StepCoefficients.StepSize"/></summary>
+    public readonly Scalar NegStepSize;
+    /// <summary><see cref="StepCoefficients.DecayInside"/></summary>
+    public readonly Scalar DecayInside;
+    /// <summary><see cref="StepCoefficients.DecayFactor"/></summary>
+    public readonly Scalar DecayFactor;
     /// <summary>−η·DirM: the heavy-ball step with the bias correction folded into the step size.</summary>
     public readonly Scalar NegStepDirM;
     /// <summary>σ/DirM: preconditioned decay added to m before the common factor DirM is taken out.</summary>
@@ -20,6 +49,7 @@ public sealed class ScalarCoefficients : IDisposable
     /// <summary>The coefficients these Scalars were built from (to tell when they must be rebuilt).</summary>
     public StepCoefficients Coefficients { get; }
 
+    /// <summary>Builds the Scalars of <paramref name="c"/>.</summary>
     public ScalarCoefficients(in StepCoefficients c)
     {
         Coefficients = c;
@@ -31,6 +61,7 @@ public sealed class ScalarCoefficients : IDisposable
         DecayInsideOverDirM = (c.DirM != 0 ? c.DecayInside / c.DirM : 0.0).ToScalar();
     }
 
+    /// <summary>Releases the native Scalars.</summary>
     public void Dispose()
     {
         GradScale.Dispose(); L2.Dispose(); MDecay.Dispose(); MGain.Dispose(); VDecay.Dispose(); VGain.Dispose(); NegVGain.Dispose();

@@ -231,12 +231,19 @@ public sealed record UpdateRule
 /// (clamped so β stays in [0, 1) when the learning rate rises above its initial value).
 /// Parsed from and printed as "constant", "diminishing T=5 p=0.7", "lr-tied".
 /// </summary>
+/// <param name="Kind">The kind of schedule.</param>
+/// <param name="T">The diminishing schedule's time scale.</param>
+/// <param name="P">The diminishing schedule's power.</param>
 public sealed record MomentSchedule(MomentScheduleKind Kind, double T = 1, double P = 0)
 {
+    /// <summary>θ_t = θ₀.</summary>
     public static readonly MomentSchedule Constant = new(MomentScheduleKind.Constant);
+    /// <summary>θ_t = min(1, θ₀·η_t/η₀).</summary>
     public static readonly MomentSchedule LrTied = new(MomentScheduleKind.LrTied);
+    /// <summary>θ_t = θ₀(1 + (t − 1)/T)^(−p).</summary>
     public static MomentSchedule Diminishing(double t, double p) => new(MomentScheduleKind.Diminishing, t, p);
 
+    /// <summary>Whether θ_t = θ₀ for every step.</summary>
     public bool IsConstant => Kind == MomentScheduleKind.Constant;
 
     /// <summary>The rate θ_t for base rate θ₀ at step t, given η_t/η₀.</summary>
@@ -248,6 +255,7 @@ public sealed record MomentSchedule(MomentScheduleKind Kind, double T = 1, doubl
         _ => baseRate,
     };
 
+    /// <summary>The schedule as option text ("constant", "lr-tied", "diminishing T=5 p=0.7").</summary>
     public override string ToString() => Kind switch
     {
         MomentScheduleKind.Diminishing => string.Create(CultureInfo.InvariantCulture, $"diminishing T={T} p={P}"),
@@ -280,4 +288,13 @@ public sealed record MomentSchedule(MomentScheduleKind Kind, double T = 1, doubl
     }
 }
 
-public enum MomentScheduleKind { Constant, Diminishing, LrTied }
+/// <summary>The kinds of <see cref="MomentSchedule"/>.</summary>
+public enum MomentScheduleKind
+{
+    /// <summary>θ_t = θ₀.</summary>
+    Constant,
+    /// <summary>θ_t = θ₀(1 + (t − 1)/T)^(−p).</summary>
+    Diminishing,
+    /// <summary>θ_t = min(1, θ₀·η_t/η₀).</summary>
+    LrTied,
+}
