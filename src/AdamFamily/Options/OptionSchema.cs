@@ -23,13 +23,13 @@ public static class OptionSchema
         inRange: FiniteNonNegative, rangeText: FiniteNonNegativeText);
     /// <summary>β₁ = 1 − θ, the first-moment decay.</summary>
     public static readonly OptionDeclaration<double> Beta1 = new("beta1", Number, 0.9, "first-moment decay β₁", Adaptive,
-        inRange: b => b >= 0 && b < 1, rangeText: "must satisfy 0 ≤ beta1 < 1");
+        inRange: b => b >= 0 && b < 1, rangeText: "must satisfy 0 ≤ beta1 < 1") { Relevant = o => o.Direction != Rules.Direction.Sgd };
     /// <summary>β₂ = 1 − τ, the second-moment decay.</summary>
     public static readonly OptionDeclaration<double> Beta2 = new("beta2", Number, 0.999, "second-moment decay β₂", Adaptive,
-        inRange: b => b >= 0 && b < 1, rangeText: "must satisfy 0 ≤ beta2 < 1");
+        inRange: b => b >= 0 && b < 1, rangeText: "must satisfy 0 ≤ beta2 < 1") { Relevant = o => o.Estimator != "none" };
     /// <summary>ε of the preconditioner (and of v for estimators that add it).</summary>
     public static readonly OptionDeclaration<double> Eps = new("eps", Number, 1e-8, "ε of the preconditioner", Adaptive,
-        inRange: FiniteNonNegative, rangeText: FiniteNonNegativeText);
+        inRange: FiniteNonNegative, rangeText: FiniteNonNegativeText) { Relevant = o => o.Estimator != "none" };
     /// <summary>σ, the weight decay; where it enters is <see cref="Decay"/>.</summary>
     public static readonly OptionDeclaration<double> WeightDecay = new("weight_decay", Number, 5e-4, "weight decay σ", PresetFamily.All,
         inRange: FiniteNonNegative, rangeText: FiniteNonNegativeText);
