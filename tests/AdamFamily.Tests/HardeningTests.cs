@@ -206,6 +206,13 @@ public class HardeningTests
     [InlineData("betas=(0.9)", "betas", "(0.9)")]
     [InlineData("lr=1e-2,", "", "empty")]
     [InlineData("maximize=maybe", "maximize", "maybe")]
+    [InlineData("eps_mode=1", "eps_mode", "1")]
+    [InlineData("theta_schedule=diminishing T=5 T=6", "theta_schedule", "given twice")]
+    [InlineData("theta_schedule=diminishing p=inf", "theta_schedule", "p=inf")]
+    [InlineData("theta_schedule=diminishing p=Infinity", "theta_schedule", "p must be a finite number")]
+    [InlineData("lr=(1e-3)", "lr", "(1e-3)")]
+    [InlineData("betas=((0.9,0.999))", "betas", "((0.9,0.999))")]
+    [InlineData("nonfinite=2", "nonfinite", "2")]
     public void OptionStrings_HaveOneStrictGrammar(string spec, string key, string value)
     {
         var e = Assert.ThrowsAny<ArgumentException>(() => Optimizers.Create("adamd", Fixture.Parameters(), spec));

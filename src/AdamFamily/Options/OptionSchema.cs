@@ -92,8 +92,10 @@ public static class OptionSchema
             var t = text.Trim();
             bool bracketed = (t.StartsWith('(') && t.EndsWith(')')) || (t.StartsWith('[') && t.EndsWith(']'));
             var parts = bracketed ? t[1..^1].Split(',') : Array.Empty<string>();
-            if (parts.Length != 2) throw new ArgumentException($"betas = '{text}': expected two numbers in brackets, e.g. betas=(0.9,0.999).", "betas");
-            return new (OptionDeclaration, object)[] { (Beta1, OptionCodecs.ParseNumber("betas", parts[0])), (Beta2, OptionCodecs.ParseNumber("betas", parts[1])) };
+            var numbers = parts.Select(x => double.TryParse(x.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : double.NaN).ToArray();
+            if (parts.Length != 2 || parts.Zip(numbers).Any(pn => double.IsNaN(pn.Second) && !pn.First.Trim().Equals("nan", StringComparison.OrdinalIgnoreCase)))
+                throw new ArgumentException($"betas = '{text}': expected two numbers in brackets, e.g. betas=(0.9,0.999).", "betas");
+            return new (OptionDeclaration, object)[] { (Beta1, numbers[0]), (Beta2, numbers[1]) };
         }),
         new OptionAlias("amsgrad", "PyTorch's amsgrad: estimator=amsgrad", PresetFamily.None, new[] { "adam", "adamw" },
             text => new (OptionDeclaration, object)[] { (Estimator, Flag.Parse("amsgrad", text) ? "amsgrad" : "adam") }),

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace AdamFamily.Rules;
 
-/// <summary>How the first-moment direction d is formed from m and g (ALGORITHMS.md §2 and §3).</summary>
+/// <summary>How the first-moment direction d is formed from m and g (docs/algorithms.md).</summary>
 public enum Direction
 {
     /// <summary>d = m̂ (heavy ball).</summary>
@@ -272,16 +272,19 @@ public sealed record MomentSchedule(MomentScheduleKind Kind, double T = 1, doubl
         if (s.StartsWith("diminishing", StringComparison.Ordinal))
         {
             double t = 1, p = 0.5;
+            var seen = new HashSet<string>();
             foreach (var tok in s["diminishing".Length..].Split(new[] { ' ', ';', '/' }, StringSplitOptions.RemoveEmptyEntries))
             {
                 var kv = tok.Split('=', 2);
                 if (kv.Length != 2 || !double.TryParse(kv[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var x))
                     throw new ArgumentException($"{optionName}: cannot read '{tok}' in '{text}'; expected 'diminishing T=<number> p=<number>'.", optionName);
-                if (kv[0] == "t") t = x; else if (kv[0] == "p") p = x;
-                else throw new ArgumentException($"{optionName}: unknown field '{kv[0]}' in '{text}'; expected T and p.", optionName);
+                if (kv[0] is not ("t" or "p"))
+                    throw new ArgumentException($"{optionName}: unknown field '{kv[0]}' in '{text}'; expected T and p.", optionName);
+                if (!seen.Add(kv[0])) throw new ArgumentException($"{optionName}: {kv[0].ToUpperInvariant()} is given twice in '{text}'.", optionName);
+                if (kv[0] == "t") t = x; else p = x;
             }
-            if (!(t > 0)) throw new ArgumentOutOfRangeException(optionName, t, $"{optionName}: T must be > 0 (got {t}).");
-            if (!(p >= 0)) throw new ArgumentOutOfRangeException(optionName, p, $"{optionName}: p must be ≥ 0 (got {p}).");
+            if (!(t > 0 && double.IsFinite(t))) throw new ArgumentOutOfRangeException(optionName, t, $"{optionName}: T must be a finite number > 0 (got {t}).");
+            if (!(p >= 0 && double.IsFinite(p))) throw new ArgumentOutOfRangeException(optionName, p, $"{optionName}: p must be a finite number ≥ 0 (got {p}).");
             return Diminishing(t, p);
         }
         throw new ArgumentException($"{optionName}: unknown schedule '{text}'; expected constant, lr-tied or 'diminishing T=<T> p=<p>'.", optionName);
