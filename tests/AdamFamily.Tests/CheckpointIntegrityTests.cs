@@ -100,4 +100,23 @@ public class CheckpointIntegrityTests : IDisposable
         // The CRC-32 (IEEE 802.3) check value of "123456789" is 0xCBF43926.
         Assert.Equal(0xCBF43926u, Checkpoints.Crc32.Compute("123456789"u8));
     }
+
+    [Fact]
+    public void StreamCheckpoints_RoundTrip_AndLeaveWhatFollows()
+    {
+        var ps = Fixture.Parameters(seed: 4);
+        using var a = Optimizers.Create("amsgradd", ps, "lr=1e-2");
+        Fixture.Run(a, ps, 0, 2);
+        using var stream = new MemoryStream();
+        a.SaveCheckpoint(stream);
+        stream.WriteByte(42); // a container format may put something after it
+        stream.Position = 0;
+        var (b, qs, _) = Target();
+        using (b)
+        {
+            b.LoadCheckpoint(stream);
+            Assert.Equal(42, stream.ReadByte());
+            Assert.Equal(Everything(a, ps), Everything(b, qs));
+        }
+    }
 }

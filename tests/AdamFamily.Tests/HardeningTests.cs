@@ -233,4 +233,48 @@ public class HardeningTests
         Assert.Empty(Optimizers.ParseSpec(""));
         Assert.Empty(Optimizers.ParseSpec("   "));
     }
+
+    [Fact]
+    public void GradientOfAnotherShape_IsRefused_OnThePublicApiFallbackToo()
+    {
+        var ps = Fixture.Parameters(1, ScalarType.Float32, new long[] { 4, 3 }, new long[] { 2, 3 });
+        using var opt = new AdamD(ps, new AfmdwOptions { LearningRate = 1e-2 });
+        Execution.NativeTensors.ForceFallbackOnThisThread = true;
+        try
+        {
+            Fixture.SetGrads(ps, 1);
+            var x = Fixture.Values(ps);
+            ps[1].grad = randn(3, 2);
+            Assert.Contains("[3,2]", Assert.ThrowsAny<ArgumentException>(() => opt.step()).Message);
+            Assert.Equal(x, Fixture.Values(ps));
+            Assert.Equal(0, opt.StepCount);
+        }
+        finally { Execution.NativeTensors.ForceFallbackOnThisThread = false; }
+    }
+
+    [Fact]
+    public void HalfPrecisionState_RoundTripsThroughACheckpoint_AndContinuesExactly()
+    {
+        var dir = Directory.CreateTempSubdirectory("afm-half-").FullName;
+        try
+        {
+            var straight = new Parameter(tensor(new float[] { 0.5f, -0.25f, 1.5f }).to_type(ScalarType.Float16));
+            var resumed = new Parameter(straight.detach().clone());
+            void Run(AfmdwOptimizer o, Parameter p, int from, int to)
+            {
+                for (int k = from; k < to; k++) { p.grad = tensor(new float[] { 0.1f * k, 0, -0.2f }).to_type(ScalarType.Float16); o.step(); }
+            }
+            using (var a = new AdamD(new[] { straight }, new AfmdwOptions { LearningRate = 1e-2 })) Run(a, straight, 0, 6);
+            var path = Path.Combine(dir, "half.ckpt");
+            using (var b = new AdamD(new[] { resumed }, new AfmdwOptions { LearningRate = 1e-2 })) { Run(b, resumed, 0, 3); b.SaveCheckpoint(path); }
+            using (var c = new AdamD(new[] { resumed }, new AfmdwOptions { LearningRate = 1e-2 }))
+            {
+                c.LoadCheckpoint(path);
+                Assert.Equal(ScalarType.Float32, c.StateOf(resumed).M!.dtype);
+                Run(c, resumed, 3, 6);
+            }
+            Assert.Equal(straight.detach().to_type(ScalarType.Float32).data<float>().ToArray(), resumed.detach().to_type(ScalarType.Float32).data<float>().ToArray());
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 }
