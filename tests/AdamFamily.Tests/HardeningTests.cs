@@ -39,6 +39,9 @@ public class HardeningTests
         new object[] { "beta2", (Action<AfmdwOptions>)(o => o.Beta2 = 1.0) },
         new object[] { "initial_accumulator", (Action<AfmdwOptions>)(o => o.InitialAccumulator = double.PositiveInfinity) },
         new object[] { "weight_decay", (Action<AfmdwOptions>)(o => o.WeightDecay = -1) },
+        new object[] { "theta_schedule", (Action<AfmdwOptions>)(o => o.ThetaSchedule = Rules.MomentSchedule.Diminishing(-1, 0.5)) },
+        new object[] { "decay", (Action<AfmdwOptions>)(o => o.Decay = (Rules.DecayPlacement)9) },
+        new object[] { "estimator", (Action<AfmdwOptions>)(o => o.Estimator = "adamm") },
     };
 
     [Theory]

@@ -109,6 +109,6 @@ public class OptionSchemaTests : IDisposable
         Assert.Equal("estimator=infinity, direction=heavyball, decay=l2", Presets.Get("adamax").Defaults().ToRule().Describe());
         Assert.Equal("estimator=adam, direction=heavyball, eps_mode=outside, decay=l2, rectify=true", Presets.Get("radam").Defaults().ToRule().Describe());
         Assert.Equal("lr=0.001, weight_decay=0, momentum=0, dampening=0", Presets.Get("sgd").Defaults().Describe());
-        Assert.Equal("lr=0.001, beta1=0.9, beta2=0.999, eps=1E-08, weight_decay=0.0005", Presets.Get("adamd").Defaults().Describe());
+        Assert.Equal("lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0005", Presets.Get("adamd").Defaults().Describe());
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using AdamFamily.Checkpoints;
 using AdamFamily.Rules;
 using TorchSharp.Modules;
@@ -97,7 +96,7 @@ public sealed partial class AfmdwOptions : OptimizerOptions
     private static string Format(OptionDeclaration option, object? value) => value switch
     {
         null => "(unset)",
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        double d => OptionCodecs.FormatNumber(d),
         _ => option.Format(value),
     };
 

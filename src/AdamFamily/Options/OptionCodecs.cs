@@ -31,7 +31,9 @@ internal static class OptionCodecs
         => double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d
            : throw new ArgumentException($"{key} = '{text}' is not a number.", key);
 
-    public static string FormatNumber(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+    /// <summary>The shortest text that parses back to <paramref name="d"/>, with a lower-case exponent ("1e-8").</summary>
+    public static string FormatNumber(double d)
+        => d.ToString("R", CultureInfo.InvariantCulture).Replace("E-0", "e-").Replace("E+0", "e+").Replace("E-", "e-").Replace("E+", "e+");
 
     private sealed class DoubleCodec : OptionCodec<double>
     {
@@ -86,6 +88,13 @@ internal static class OptionCodecs
     {
         public override MomentSchedule Parse(string key, string text) => MomentSchedule.Parse(text, key);
         public override string Format(MomentSchedule value) => value.ToString();
+        public override string? Check(MomentSchedule value) => value.Kind switch
+        {
+            MomentScheduleKind.Constant or MomentScheduleKind.LrTied => null,
+            MomentScheduleKind.Diminishing when value.T > 0 && double.IsFinite(value.T) && value.P >= 0 && double.IsFinite(value.P) => null,
+            MomentScheduleKind.Diminishing => "needs a finite T > 0 and a finite p ≥ 0",
+            _ => "is not constant, lr-tied or diminishing",
+        };
         internal override void Write(BinaryWriter writer, MomentSchedule value) => writer.Write(value.ToString());
         internal override MomentSchedule Read(BinaryReader reader) => MomentSchedule.Parse(reader.ReadString(), "schedule");
     }
