@@ -111,4 +111,18 @@ public class OptionSchemaTests : IDisposable
         Assert.Equal("lr=0.001, weight_decay=0, momentum=0, dampening=0", Presets.Get("sgd").Defaults().Describe());
         Assert.Equal("lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0005", Presets.Get("adamd").Defaults().Describe());
     }
+
+    [Fact]
+    public void CustomCodec_ParsesAliases_AndFormatsCanonically()
+    {
+        var codec = OptionCodecs.Custom((key, text) => text.Trim().ToLowerInvariant() switch
+        {
+            "float32" or "fp32" => 32, "bfloat16" or "bf16" => 16,
+            _ => throw new ArgumentException($"{key} = '{text}' is not float32 or bfloat16.", key),
+        }, bits => bits == 32 ? "float32" : "bfloat16", bits => bits is 16 or 32 ? null : "must be 16 or 32 bits");
+        Assert.Equal(16, codec.Parse("state_precision", " BF16 "));
+        Assert.Equal("bfloat16", codec.Format(16));
+        Assert.Contains("'int4'", Assert.Throws<ArgumentException>(() => codec.Parse("state_precision", "int4")).Message);
+        Assert.NotNull(codec.Check(8));
+    }
 }

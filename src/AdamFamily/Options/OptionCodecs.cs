@@ -26,6 +26,22 @@ internal static class OptionCodecs
     public static readonly OptionCodec<MomentSchedule> Schedule = new ScheduleCodec();
     public static OptionCodec<TEnum> Enum<TEnum>() where TEnum : struct, Enum => new EnumCodec<TEnum>();
 
+    /// <summary>
+    /// A codec from a parser (which throws an <see cref="ArgumentException"/> naming the key and text) and a
+    /// formatter; checkpoints store the formatted text. For values with aliases or their own syntax.
+    /// </summary>
+    public static OptionCodec<T> Custom<T>(Func<string, string, T> parse, Func<T, string> format, Func<T, string?>? check = null) where T : notnull
+        => new CustomCodec<T>(parse, format, check);
+
+    private sealed class CustomCodec<T>(Func<string, string, T> parse, Func<T, string> format, Func<T, string?>? check) : OptionCodec<T> where T : notnull
+    {
+        public override T Parse(string key, string text) => parse(key, text);
+        public override string Format(T value) => format(value);
+        public override string? Check(T value) => check?.Invoke(value);
+        internal override void Write(BinaryWriter writer, T value) => writer.Write(format(value));
+        internal override T Read(BinaryReader reader) => parse("value", reader.ReadString());
+    }
+
     /// <summary>A number in invariant culture ("1e-3", "0.9"); the whole text must be the number.</summary>
     public static double ParseNumber(string key, string text)
         => double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d
