@@ -197,9 +197,15 @@ public partial class AfmdwOptimizer
             if (state_dict.State[i] is not ParameterState src)
                 throw new ArgumentException($"{GetType().Name}: state {i} is a {state_dict.State[i].GetType().Name}, not an AdamFamily state.");
             var mine = (ParameterState)sd.State[i];
+            var stateType = ParameterState.StateType(mine.Parameter.dtype);
             foreach (var (t, n) in new[] { (src.M, "m"), (src.V, "v"), (src.VMax, "v_max") })
-                if (t is not null && !t.shape.SequenceEqual(mine.Parameter.shape))
-                    throw new ArgumentException($"{GetType().Name}: state {i}'s {n} has shape [{string.Join(",", t.shape)}], the parameter [{string.Join(",", mine.Parameter.shape)}].");
+            {
+                if (t is null) continue;
+                if (!t.shape.SequenceEqual(mine.Parameter.shape) || t.dtype != stateType)
+                    throw new ArgumentException($"{GetType().Name}: state {i}'s {n} is {t.dtype}[{string.Join(",", t.shape)}]; this parameter's state is {stateType}[{string.Join(",", mine.Parameter.shape)}].");
+                if (ParameterState.ContentProblem(t, n, nonNegative: n != "m") is { } problem)
+                    throw new ArgumentException($"{GetType().Name}: state {i}: {problem}");
+            }
         }
         for (int i = 0; i < sd.Options.Count; i++)
             if (state_dict.Options[i] is not AfmdwOptions)

@@ -133,17 +133,22 @@ public sealed class ParameterState : OptimizerState, IDisposable
                 if (n == 0) throw new EndOfStreamException($"the {name} buffer ends after {read} of {span.Length} bytes");
                 read += n;
             }
-            using (var finite = t.isfinite().all())
-                if (!finite.item<bool>()) throw new InvalidDataException($"the stored {name} buffer holds NaN or infinite values.");
-            if (nonNegative)
-                using (var negative = t.lt(0).any())
-                    if (negative.item<bool>()) throw new InvalidDataException($"the stored {name} buffer holds negative values (a second moment is never negative).");
+            if (ContentProblem(t, name, nonNegative) is { } problem) throw new InvalidDataException(problem);
             if (parameter.device.type == TorchSharp.DeviceType.CPU) return t;
             var moved = t.to(parameter.device).DetachFromDisposeScope();
             t.Dispose();
             return moved;
         }
         catch { t.Dispose(); throw; }
+    }
+
+    /// <summary>What is wrong with a moment buffer's values (NaN/±∞, or a negative second moment), or null.</summary>
+    internal static string? ContentProblem(Tensor t, string name, bool nonNegative)
+    {
+        using var scope = NewDisposeScope();
+        if (!t.isfinite().all().item<bool>()) return $"the {name} buffer holds NaN or infinite values.";
+        if (nonNegative && t.lt(0).any().item<bool>()) return $"the {name} buffer holds negative values (a second moment is never negative).";
+        return null;
     }
 
     /// <summary>Copies another state's scalars and buffers (to this parameter's device).</summary>

@@ -119,4 +119,19 @@ public class CheckpointIntegrityTests : IDisposable
             Assert.Equal(Everything(a, ps), Everything(b, qs));
         }
     }
+
+    [Fact]
+    public void StateDictionaryWithNonFiniteMoments_IsRefused_AndChangesNothing()
+    {
+        var ps = Fixture.Parameters(seed: 4);
+        using var source = Optimizers.Create("amsgradd", ps, "lr=1e-2");
+        Fixture.Run(source, ps, 0, 2);
+        source.StateOf(ps[1]).M![0] = double.NaN;
+        var (target, qs, before) = Target();
+        using (target)
+        {
+            Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => target.load_state_dict(source.state_dict())).Message);
+            Assert.Equal(before, Everything(target, qs));
+        }
+    }
 }
