@@ -44,7 +44,7 @@ public class TuneSpaceTests
         Assert.Equal(5e-3, adamd.High, 15);
         Assert.Equal(1e-6, adamd.Low);
         Assert.Equal(new SearchDimension("lr", 0.01, 1, true), D("sgd:lr=0.1", "lr"));
-        Assert.DoesNotContain(SearchSpace.Default("adamw:decay=none").Dimensions, d => d.Key == "weight_decay");
+        Assert.DoesNotContain(SearchSpace.Default("afmdw:decay=none").Dimensions, d => d.Key == "weight_decay");
         Assert.Equal(1e-3 * Math.Pow(10, 0.5) / 1e-3, new SearchDimension("lr", 1e-4, 1e-2, true).At(0.75) / 1e-3, 12);
     }
 
