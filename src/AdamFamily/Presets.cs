@@ -8,7 +8,7 @@ public sealed record PresetInfo(string Name, Type Type, string Description, IRea
     Func<AfmdwOptions> Defaults, Func<AfmdwOptions, IEnumerable<AfmdwOptimizer.ParamGroup>, AfmdwOptimizer> Construct);
 
 /// <summary>
-/// The presets of ALGORITHMS.md §3 in one table: every preset's rule and defaults live here and nowhere
+/// The presets of docs/algorithms.md §4 in one table: every preset's rule and defaults live here and nowhere
 /// else (the preset classes below only name them). <c>afm list</c> prints this table.
 /// </summary>
 public static class Presets
