@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-say() { printf '[package-check] %s\n' "$*"; }
+t0=$(date +%s)
+say() { printf '[package-check %3ds] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }
 fail() { printf '[package-check] FAILED: %s\n' "$*" >&2; exit 1; }
 
 case "$(uname -s)-$(uname -m)" in
@@ -30,7 +31,6 @@ cleanup() { rm -rf "$tmp" "$work"; }
 trap cleanup EXIT
 rm -rf "$work"
 mkdir -p "$feed"
-start=$(date +%s)
 
 say "packing AdamFamily $version"
 dotnet pack src/AdamFamily -c Release -nologo -v quiet -o "$feed" \
@@ -89,4 +89,4 @@ grep -q "adamd" "$tmp/afm-list.log" || fail "afm list does not list adamd"
 "$tmp/tools/afm" parity tests/golden/afmdw_reference.json >"$tmp/afm-parity.log" 2>&1 \
   || { cat "$tmp/afm-parity.log" >&2; fail "afm parity from the installed tool"; }
 
-say "ok: library, symbols, sample and tool $version ($(( $(date +%s) - start )) s)"
+say "ok: library, symbols, sample and tool $version"
