@@ -53,6 +53,9 @@ deps=$(grep -o '<dependency id="[^"]*"' <<<"$nuspec" | sed 's/.*id="//; s/"//' |
 [ "$deps" = "TorchSharp " ] || fail "package dependencies are '$deps', expected TorchSharp only"
 grep -q '<repository type="git" url="https://' <<<"$nuspec" || fail "no repository URL in the nuspec"
 unzip -Z1 "$feed/AdamFamily.$version.snupkg" | grep -qx "lib/net8.0/AdamFamily.pdb" || fail "no PDB in the symbol package"
+# SourceLink: the PDB maps the sources to the repository at the packed commit.
+unzip -p "$feed/AdamFamily.$version.snupkg" lib/net8.0/AdamFamily.pdb | grep -aq "https://raw.githubusercontent.com/" \
+  || fail "the PDB has no SourceLink map"
 
 say "packing the afm tool (AdamFamily.Cli, $rid)"
 dotnet pack src/AdamFamily.Cli -c Release -nologo -v quiet -o "$feed" \
