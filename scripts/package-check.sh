@@ -46,16 +46,18 @@ listing=$(unzip -Z1 "$nupkg")
 for f in README.md LICENSE lib/net8.0/AdamFamily.dll lib/net8.0/AdamFamily.xml; do
   grep -qx "$f" <<<"$listing" || fail "$f missing from the package"
 done
-unzip -p "$nupkg" README.md | grep -q "dotnet add package AdamFamily" || fail "the package README is not the user README (PACKAGE.md)"
-if unzip -p "$nupkg" README.md | grep -q "\./run.sh"; then fail "the package README holds lab instructions"; fi
+# (Members are extracted to files first: `unzip -p | grep -q` can fail under pipefail when grep stops reading early.)
+unzip -p "$nupkg" README.md >"$tmp/README.md"
+grep -q "dotnet add package AdamFamily" "$tmp/README.md" || fail "the package README is not the user README (PACKAGE.md)"
+if grep -q "\./run.sh" "$tmp/README.md"; then fail "the package README holds lab instructions"; fi
 nuspec=$(unzip -p "$nupkg" AdamFamily.nuspec)
 deps=$(grep -o '<dependency id="[^"]*"' <<<"$nuspec" | sed 's/.*id="//; s/"//' | sort -u | tr '\n' ' ')
 [ "$deps" = "TorchSharp " ] || fail "package dependencies are '$deps', expected TorchSharp only"
 grep -q '<repository type="git" url="https://' <<<"$nuspec" || fail "no repository URL in the nuspec"
 unzip -Z1 "$feed/AdamFamily.$version.snupkg" | grep -qx "lib/net8.0/AdamFamily.pdb" || fail "no PDB in the symbol package"
 # SourceLink: the PDB maps the sources to the repository at the packed commit.
-unzip -p "$feed/AdamFamily.$version.snupkg" lib/net8.0/AdamFamily.pdb | grep -aq "https://raw.githubusercontent.com/" \
-  || fail "the PDB has no SourceLink map"
+unzip -p "$feed/AdamFamily.$version.snupkg" lib/net8.0/AdamFamily.pdb >"$tmp/AdamFamily.pdb"
+grep -aq "https://raw.githubusercontent.com/" "$tmp/AdamFamily.pdb" || fail "the PDB has no SourceLink map"
 
 say "packing the afm tool (AdamFamily.Cli, $rid)"
 dotnet pack src/AdamFamily.Cli -c Release -nologo -v quiet -o "$feed" \
