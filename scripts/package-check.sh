@@ -54,7 +54,7 @@ nuspec=$(unzip -p "$nupkg" AdamFamily.nuspec)
 deps=$(grep -o '<dependency id="[^"]*"' <<<"$nuspec" | sed 's/.*id="//; s/"//' | sort -u | tr '\n' ' ')
 [ "$deps" = "TorchSharp " ] || fail "package dependencies are '$deps', expected TorchSharp only"
 grep -q '<repository type="git" url="https://' <<<"$nuspec" || fail "no repository URL in the nuspec"
-unzip -Z1 "$feed/AdamFamily.$version.snupkg" | grep -qx "lib/net8.0/AdamFamily.pdb" || fail "no PDB in the symbol package"
+grep -qx "lib/net8.0/AdamFamily.pdb" <<<"$(unzip -Z1 "$feed/AdamFamily.$version.snupkg")" || fail "no PDB in the symbol package"
 # SourceLink: the PDB maps the sources to the repository at the packed commit.
 unzip -p "$feed/AdamFamily.$version.snupkg" lib/net8.0/AdamFamily.pdb >"$tmp/AdamFamily.pdb"
 grep -aq "https://raw.githubusercontent.com/" "$tmp/AdamFamily.pdb" || fail "the PDB has no SourceLink map"
