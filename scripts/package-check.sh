@@ -2,7 +2,8 @@
 # Checks what a user gets from NuGet, from sources in this checkout:
 #   1. packs the library (AdamFamily + .snupkg) and the `afm` tool (AdamFamily.Cli, this machine's runtime
 #      only) into a local feed, under a version unique to this run;
-#   2. checks the library package's contents (README for users, XML docs, license, no stray dependency);
+#   2. checks the library package's contents (README for users, XML docs, license, no stray dependency,
+#      SourceLink in the symbols) and that a second build of the same commit gives the same bytes;
 #   3. builds and runs samples/AdamFamily.Sample against that feed, with a package folder of its own
 #      (so neither a cached AdamFamily nor a ProjectReference can stand in for the package just packed);
 #   4. installs the tool from the feed into a temporary tool path and runs `afm list` and `afm parity`.
@@ -58,6 +59,13 @@ grep -qx "lib/net8.0/AdamFamily.pdb" <<<"$(unzip -Z1 "$feed/AdamFamily.$version.
 # SourceLink: the PDB maps the sources to the repository at the packed commit.
 unzip -p "$feed/AdamFamily.$version.snupkg" lib/net8.0/AdamFamily.pdb >"$tmp/AdamFamily.pdb"
 grep -aq "https://raw.githubusercontent.com/" "$tmp/AdamFamily.pdb" || fail "the PDB has no SourceLink map"
+
+say "rebuilding the library from scratch: the same bytes (deterministic build)"
+unzip -p "$nupkg" lib/net8.0/AdamFamily.dll >"$tmp/packed.dll"
+dotnet build src/AdamFamily -c Release -nologo -v quiet --no-incremental -o "$tmp/rebuild" \
+  -p:Version="$version" -p:ContinuousIntegrationBuild=true >"$tmp/rebuild.log" 2>&1 \
+  || { cat "$tmp/rebuild.log" >&2; fail "rebuilding src/AdamFamily"; }
+cmp -s "$tmp/packed.dll" "$tmp/rebuild/AdamFamily.dll" || fail "a second build of the same commit gave a different AdamFamily.dll"
 
 say "packing the afm tool (AdamFamily.Cli, $rid)"
 dotnet pack src/AdamFamily.Cli -c Release -nologo -v quiet -o "$feed" \
