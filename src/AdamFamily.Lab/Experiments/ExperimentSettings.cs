@@ -38,7 +38,7 @@ public sealed record ExperimentSettings
     /// <summary>
     /// Image tasks: hold out the LAST N training examples as the validation split that selection (best epoch,
     /// tuning) uses instead of test; training uses the examples before them (and <see cref="TrainSubset"/> the first of
-    /// those). Null = <see cref="DefaultValidation"/>; 0 = no validation split. Language models use the corpus's valid split.
+    /// those). Null = <see cref="DefaultValidationFor"/>; 0 = no validation split. Language models use the corpus's valid split.
     /// </summary>
     public int? Validation { get; init; }
     public bool Augment { get; init; }

@@ -8,7 +8,7 @@ namespace AdamFamily.Lab.Tuning;
 /// One independent, deterministic unit of a tuning study: a trial (arm × study × trial, one tuning seed, scored on
 /// validation) or a final run (arm × final seed at the arm's selected point, judged on test). A unit is fully
 /// described by the saved settings plus these fields, so any process — this one, a local worker, a Slurm job —
-/// can run it with <see cref="TuneUnits.Execute"/> and get the same result file.
+/// can run it with <see cref="TuneUnits.Execute(TuneSettings, TuneUnit, string, ILabTask, Action{RunProgress}?, CancellationToken)"/> and get the same result file.
 /// </summary>
 public sealed record TuneUnit(string Kind, string Arm, int Study, int Trial, int Seed, string Optimizer)
 {
