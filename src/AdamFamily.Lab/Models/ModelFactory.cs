@@ -5,8 +5,8 @@ namespace AdamFamily.Lab.Models;
 /// <summary>Builds the lab's models by name.</summary>
 public static class ModelFactory
 {
-    /// <summary>Valid model names: mlp, cnn, resnet18, resnet34, vgg11, densenet121.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["mlp", "cnn", "resnet18", "resnet34", "vgg11", "densenet121"];
+    /// <summary>Valid model names: mlp, cnn, cnn-bn, resnet18, resnet34, vgg11, densenet121.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["mlp", "cnn", "cnn-bn", "resnet18", "resnet34", "vgg11", "densenet121"];
 
     /// <summary>Hidden widths of the "mlp" model (the reference 784-256-256-10 network on Fashion-MNIST).</summary>
     public static IReadOnlyList<int> MlpHidden { get; } = [256, 256];
@@ -19,6 +19,7 @@ public static class ModelFactory
         {
             "mlp" => new Mlp(inChannels * imageSize * imageSize, [.. MlpHidden], classes),
             "cnn" => new SmallCnn(inChannels, imageSize, classes),
+            "cnn-bn" => new SmallCnn(inChannels, imageSize, classes, 16, 32, batchNorm: true),
             "resnet18" => ResNet.ResNet18(inChannels, classes),
             "resnet34" => ResNet.ResNet34(inChannels, classes),
             "vgg11" => new Vgg11Bn(inChannels, classes),
