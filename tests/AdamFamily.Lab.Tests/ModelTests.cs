@@ -10,7 +10,7 @@ public class ModelTests
     public static TheoryData<string, int, int> Shapes()
     {
         var data = new TheoryData<string, int, int>();
-        foreach (var name in new[] { "mlp", "cnn", "resnet18", "vgg11" })
+        foreach (var name in new[] { "mlp", "cnn", "cnn-bn", "resnet18", "vgg11" })
             foreach (int channels in new[] { 1, 3 })
                 foreach (int size in new[] { 28, 32 })
                     data.Add(name, channels, size);
@@ -37,6 +37,7 @@ public class ModelTests
     [Theory]
     [InlineData("mlp")]
     [InlineData("cnn")]
+    [InlineData("cnn-bn")]
     [InlineData("resnet18")]
     [InlineData("resnet34")]
     [InlineData("vgg11")]
@@ -62,6 +63,10 @@ public class ModelTests
     {
         // 784-256-256-10: 784·256+256 + 256·256+256 + 256·10+10.
         using (var mlp = ModelFactory.Create("mlp", 1, 28, 10)) Assert.Equal(269_322, Count(mlp));
+        // cnn: conv 1→32 (288 + 32 bias), conv 32→64 (18 432 + 64), Linear 64·7·7→10 (31 360 + 10).
+        using (var cnn = ModelFactory.Create("cnn", 1, 28, 10)) Assert.Equal(320 + 18_496 + 31_370, Count(cnn));
+        // cnn-bn: conv 1→16 (144, no bias), BN 16 (32), conv 16→32 (4 608, no bias), BN 32 (64), Linear 32·7·7→10 (15 680 + 10).
+        using (var cnnBn = ModelFactory.Create("cnn-bn", 1, 28, 10)) Assert.Equal(144 + 32 + 4_608 + 64 + 15_690, Count(cnnBn));
         // Well-known sizes of the CIFAR-10 variants (3 input channels, 10 classes).
         using (var r18 = ModelFactory.Create("resnet18", 3, 32, 10)) Assert.Equal(11_173_962, Count(r18));
         using (var r34 = ModelFactory.Create("resnet34", 3, 32, 10)) Assert.Equal(21_282_122, Count(r34));
@@ -90,6 +95,23 @@ public class ModelTests
         Assert.InRange(fcStd.item<float>(), 0.009, 0.011);
         using var fcBias = fc.bias!.eq(0).all();
         Assert.True(fcBias.item<bool>());
+    }
+
+    [Fact]
+    public void CnnBn_NormalisesEveryConvolution_WhichThenHasNoBias()
+    {
+        using var model = ModelFactory.Create("cnn-bn", 1, 28, 10, seed: 0);
+        var convs = model.modules().OfType<Conv2d>().ToList();
+        Assert.Equal(2, convs.Count);
+        Assert.All(convs, c => Assert.Null(c.bias));
+        Assert.Equal(new long[] { 16, 32 }, model.modules().OfType<BatchNorm2d>().Select(b => b.weight!.shape[0]).ToArray());
+        // A convolution followed by batch norm is scale-invariant (training mode): scaling its weight leaves the logits unchanged.
+        model.train();
+        using var x = rand(8, 1, 28, 28);
+        using var before = model.forward(x);
+        using (no_grad()) convs[1].weight!.mul_(3.0);
+        using var after = model.forward(x);
+        Assert.True(before.allclose(after, rtol: 1e-4, atol: 1e-5));
     }
 
     [Fact]

@@ -12,12 +12,15 @@ public class ProtocolPresetTests
     private static string[] PtbArms(string lr) => new[] { $"adam:lr={lr},weight_decay=1.2e-6", $"adamw:lr={lr},weight_decay=1.2e-6", $"adamd:lr={lr},weight_decay=1.2e-6" };
 
     public sealed record Expected(string Name, string Task, string Model, int Epochs, int Batch, int[] Milestones,
-        bool Augment, int CropPadding, double? Clip, string[] Arms, LanguageModelSettings? Lm);
+        bool Augment, int CropPadding, double? Clip, string[] Arms, LanguageModelSettings? Lm, int? Train = null, int? Validation = null, int? Test = null);
 
     public static TheoryData<Expected> Presets => new()
     {
         new Expected("fmnist-mlp", "fashion-mnist", "mlp", 10, 128, new[] { 8 }, false, 4, null, FmnistArms, null),
         new Expected("fmnist-resnet18", "fashion-mnist", "resnet18", 15, 128, new[] { 11 }, true, 2, null, FmnistArms, null),
+        new Expected("fmnist-cnn-bn", "fashion-mnist", "cnn-bn", 4, 128, new[] { 3 }, true, 2, null,
+            new[] { "adam:lr=1e-3,weight_decay=5e-4", "adamw:lr=1e-3,weight_decay=1e-2", "adamd:lr=1e-3,weight_decay=5e-4", "adamd:lr=1e-3,weight_decay=1e-2,decay=decoupled", "sgd:lr=0.1,momentum=0.9,weight_decay=5e-4" },
+            null, Train: 10000, Validation: 4000, Test: 4000),
         new Expected("cifar10-resnet34", "cifar10", "resnet34", 200, 128, new[] { 150 }, true, 4, null, CifarArms, null),
         new Expected("cifar10-densenet121", "cifar10", "densenet121", 200, 128, new[] { 150 }, true, 4, null, CifarArms, null),
         new Expected("cifar10-vgg11", "cifar10", "vgg11", 200, 128, new[] { 150 }, true, 4, null, CifarArms, null),
@@ -57,8 +60,9 @@ public class ProtocolPresetTests
         Assert.Equal(e.Arms, s.Arms.Select(a => a.Optimizer));
         Assert.Equal("adam", s.BaselineArm);
         Assert.Equal(new[] { 0, 1, 2 }, s.Seeds);
-        Assert.Null(s.TrainSubset);
-        Assert.Null(s.TestSubset);
+        Assert.Equal(e.Train, s.TrainSubset);   // only protocols sized for 2 CPU cores at full scale have subsets
+        Assert.Equal(e.Test, s.TestSubset);
+        Assert.Equal(e.Validation, s.Validation);
         Assert.Equal(e.Lm, s.Lm);
         s.Validate();
     }

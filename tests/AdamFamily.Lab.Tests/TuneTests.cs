@@ -126,6 +126,14 @@ public class TuneTests : IDisposable
         var html = File.ReadAllText(report);
         foreach (var (file, _) in TuneReport.PlotFiles) Assert.Contains($"id=\"plot-{file}\"", html);
         Assert.Contains("<table id=\"tuning\">", html);
+        // The sensitivity view: a plane per arm (PNG and SVG), the near-best table in the report and in summary.md.
+        foreach (var arm in new[] { "adam", "adamd" })
+        {
+            Assert.True(File.Exists(Path.Combine(resumedDir, "plots", $"tune_plane_{arm}.png")), arm);
+            Assert.Contains($"id=\"plot-tune_plane_{arm}\"", html);
+        }
+        Assert.Contains("<table id=\"sensitivity\">", html);
+        Assert.Contains("**Sensitivity**", File.ReadAllText(Path.Combine(resumedDir, "summary.md")));
         Assert.Contains("Holm–Bonferroni", html);
 
         // Other settings in the same folder are refused; so is a folder that is not a tuning study.

@@ -41,16 +41,31 @@ public static class TuneReport
             Plots.Save(Versus(tune, "weight_decay"), Path.Combine(plots, "tune_valid_vs_weight_decay"));
             files.Add(PlotFiles[2]);
         }
+        var regions = Sensitivity.Of(tune);
+        files.AddRange(TunePlane.WriteAll(tune, regions, plots));
         return ComparisonReport.Write(dir, new ReportExtras
         {
             Title = $"{tune.Task}: which optimizer is better when each gets the same tuning budget?",
             IntroHtml = IntroHtml(tune),
-            SectionsHtml = SectionsHtml(tune),
+            SectionsHtml = SectionsHtml(tune, regions),
             PlotFiles = files,
-            MarkdownBefore = Markdown(tune),
+            MarkdownBefore = Markdown(tune, regions),
             ReproduceHtml = "<p>Reproduce: <code>afm tune … --out DIR</code> with the settings in tune-settings.json (a rerun in the same folder reuses every finished unit); re-render: <code>afm report DIR</code>.</p>",
         });
     }
+
+    /// <summary>What the sensitivity table's columns mean.</summary>
+    public const string SensitivityNote =
+        "the trials are a scrambled Halton sequence, evenly spread over each space (log-uniform dimensions in decades), so the share of trials within the tolerance " +
+        "estimates the share of the space within it; near-best region = share × the space's volume (decades² for log lr × log weight decay; it moves in steps of " +
+        "1/trials and always holds the best trial); extent = max − min over those trials, in decades for log dimensions. AdamW's per-step shrink is lr·λ: " +
+        "log(lr·λ) = log lr + log λ is a shear of the plane, so areas in decades² compare across parametrisations";
+
+    private static string Pct(double share) => double.IsFinite(share) ? (100 * share).ToString("0", CultureInfo.InvariantCulture) + " %" : "–";
+
+    private static string Num(double x) => double.IsFinite(x) ? x.ToString("0.##", CultureInfo.InvariantCulture) : "–";
+
+    private static string Spans(NearBestRegion r) => string.Join(", ", r.Spans.Select(kv => $"{kv.Key} {Num(kv.Value)}"));
 
     private static string Point(Dictionary<string, double> p) => string.Join(", ", p.Select(kv => $"{kv.Key}={HyperParameters.F(kv.Value)}"));
 
@@ -59,7 +74,7 @@ public static class TuneReport
         $"each trained on the training set minus the validation split and scored by the {WebUtility.HtmlEncode(t.Metric)} after the last epoch (a diverged trial counts, at the worst value). " +
         $"Selection: {WebUtility.HtmlEncode(t.Selection)}. The selected point was then rerun with the fresh seeds {string.Join(", ", t.FinalSeeds)} (never tuning seeds), paired across arms, and judged on the test set below.</p>";
 
-    private static string SectionsHtml(TuneResult t)
+    private static string SectionsHtml(TuneResult t, IReadOnlyList<NearBestRegion> regions)
     {
         string E(string x) => WebUtility.HtmlEncode(x);
         var sb = new StringBuilder("<h2>Tuning</h2>");
@@ -71,10 +86,16 @@ public static class TuneReport
                           $"<td>{VerdictTable.N(a.Selected.ValidationMetric)}</td><td>{E(string.Join(", ", a.StudyBests.Select(b => VerdictTable.N(b.ValidationMetric))))}</td><td>{a.Trials.Count(x => x.Diverged)}/{a.Trials.Count}</td></tr>");
         sb.AppendLine("</tbody></table>");
         sb.AppendLine("<p class=\"note\">Every trial with its hyper-parameters and validation metric is in tune.json; the trials' runs in trials/.</p>");
+        sb.AppendLine($"<h3>Sensitivity: the region within {HyperParameters.F(Sensitivity.DefaultTolerance)} of each arm's best trial</h3>");
+        sb.AppendLine($"<p class=\"note\">{E(SensitivityNote)}</p>");
+        sb.AppendLine("<table id=\"sensitivity\"><thead><tr><th>arm</th><th>best trial</th><th>trials within</th><th>share</th><th>space (decades, units)</th><th>near-best region</th><th>its extent per dimension</th></tr></thead><tbody>");
+        foreach (var r in regions)
+            sb.AppendLine($"<tr><td>{E(r.Arm)}</td><td>{VerdictTable.N(r.Best)}</td><td>{r.Within}/{r.Trials}</td><td>{Pct(r.Share)}</td><td>{Num(r.SpaceVolume)}</td><td>{Num(r.Area)}</td><td class=\"hp\">{E(Spans(r))}</td></tr>");
+        sb.AppendLine("</tbody></table>");
         return sb.ToString();
     }
 
-    private static string Markdown(TuneResult t)
+    private static string Markdown(TuneResult t, IReadOnlyList<NearBestRegion> regions)
     {
         var sb = new StringBuilder();
         sb.AppendLine($"**Tuning** ({t.Studies} × {t.Trials} trials per arm, scrambled Halton, scored on {t.Metric}; final seeds {string.Join(", ", t.FinalSeeds)}):");
@@ -84,6 +105,12 @@ public static class TuneReport
         foreach (var a in t.Arms) sb.AppendLine($"| {a.Arm} | {a.Space} | {Point(a.Selected.HyperParameters)} | {VerdictTable.N(a.Selected.ValidationMetric)} |");
         sb.AppendLine();
         foreach (var w in t.Arms.SelectMany(a => a.EdgeWarnings)) sb.AppendLine($"> ⚠ {w}");
+        sb.AppendLine();
+        sb.AppendLine($"**Sensitivity** (trials within {HyperParameters.F(Sensitivity.DefaultTolerance)} of the arm's best trial; {SensitivityNote}):");
+        sb.AppendLine();
+        sb.AppendLine("| arm | best trial | trials within | share | space | near-best region | its extent per dimension |");
+        sb.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var r in regions) sb.AppendLine($"| {r.Arm} | {VerdictTable.N(r.Best)} | {r.Within}/{r.Trials} | {Pct(r.Share)} | {Num(r.SpaceVolume)} | {Num(r.Area)} | {Spans(r)} |");
         sb.AppendLine();
         return sb.ToString();
     }
