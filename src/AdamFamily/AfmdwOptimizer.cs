@@ -192,7 +192,8 @@ public class AfmdwOptimizer : OptimizerHelper, IBetas
         _parameter_groups.Add(g);
         foreach (var p in g.Params)
         {
-            var s = new ParameterState(p);
+            // The parameter's ordinal seeds its stochastic-rounding bits (low-precision state).
+            var s = new ParameterState(p) { RoundingSeed = (ulong)_state.Count };
             s.EnsureBuffers(rule, g.Options.InitialAccumulator ?? 0);
             _state[p.Handle] = s;
         }
@@ -464,6 +465,26 @@ public class AfmdwOptimizer : OptimizerHelper, IBetas
             {
                 throw new InvalidDataException($"{GetType().Name}: {what} is corrupt ({e.GetType().Name}: {e.Message}); nothing was loaded.", e);
             }
+
+            // A checkpoint's state precision must be this optimizer's: loading is never a silent reinterpretation
+            // (or a silent change of what the user constructed).
+            for (int i = 0; i < groups.Count; i++)
+            {
+                var mine = groups[i].Options.StatePrecision ?? StatePrecision.Float32;
+                var theirs = stagedOptions[i].StatePrecision ?? StatePrecision.Float32;
+                if (mine != theirs)
+                    throw new InvalidDataException(
+                        $"{GetType().Name}: {what} holds {theirs.Name()} optimizer state (group {i}) but this optimizer uses state_precision={mine.Name()}. " +
+                        $"Construct the optimizer with state_precision={theirs.Name()} to load it; nothing was loaded.");
+            }
+            int ks = 0;
+            for (int gi = 0; gi < groups.Count; gi++)
+                foreach (var p in groups[gi].Params)
+                {
+                    var st = stagedStates[ks++];
+                    if (st.Precision != (stagedOptions[gi].StatePrecision ?? StatePrecision.Float32))
+                        throw new InvalidDataException($"{GetType().Name}: {what} is inconsistent: group {gi}'s options say state_precision={stagedOptions[gi].StatePrecision?.Name() ?? "float32"} but a parameter's state is {st.Precision.Name()}; nothing was loaded.");
+                }
 
             // Everything read and checked: commit.
             for (int i = 0; i < groups.Count; i++) groups[i].Options.LoadStateDict(stagedOptions[i]);

@@ -12,7 +12,7 @@ namespace AdamFamily;
 public sealed class AfmdwOptions : OptimizerOptions
 {
     private const int Magic = 0x4F4D4641; // "AFMO"
-    internal const int FormatVersion = 1;
+    internal const int FormatVersion = 2; // 2: + state_precision
 
     private double? _beta1, _beta2, _eps, _weightDecay, _initialAccumulator, _momentum, _dampening, _momentumDecay;
     private string? _estimator;
@@ -21,6 +21,7 @@ public sealed class AfmdwOptions : OptimizerOptions
     private DecayPlacement? _decay;
     private bool? _biasCorrection, _maximize, _rectify, _nesterov, _stabilityCheck;
     private MomentSchedule? _thetaSchedule, _tauSchedule;
+    private StatePrecision? _statePrecision;
 
     /// <summary>Bumped by every setter, so the optimizer rebuilds its cached rule only when something changed.</summary>
     internal int Version { get; private set; }
@@ -55,6 +56,12 @@ public sealed class AfmdwOptions : OptimizerOptions
 
     /// <summary>Whether steps refuse preconditioned decay with η·σ·max H ≥ 1 (default true; switch off only to study the overshoot).</summary>
     public bool? StabilityCheck { get => _stabilityCheck; set => Set(ref _stabilityCheck, value); }
+
+    /// <summary>
+    /// How m, v (and v_max) are stored: float32 (the parameter's dtype; default, exact), bfloat16 or int8
+    /// (blockwise 8-bit codes). Fixed once the state exists: a checkpoint of another precision does not load.
+    /// </summary>
+    public StatePrecision? StatePrecision { get => _statePrecision; set => Set(ref _statePrecision, value); }
 
     /// <summary>A copy of these options.</summary>
     public AfmdwOptions Clone()
@@ -92,6 +99,7 @@ public sealed class AfmdwOptions : OptimizerOptions
         if (overwrite || _nesterov is null) Nesterov = s._nesterov;
         if (overwrite || _momentumDecay is null) MomentumDecay = s._momentumDecay;
         if (overwrite || _stabilityCheck is null) StabilityCheck = s._stabilityCheck;
+        if (overwrite || _statePrecision is null) StatePrecision = s._statePrecision;
     }
 
     /// <summary>
@@ -120,6 +128,8 @@ public sealed class AfmdwOptions : OptimizerOptions
             Require(_eps > 0, "eps", _eps, "must be > 0 when ε sits inside the root or the decay is preconditioned (H would be unbounded)", where);
         if (rule.Direction == Rules.Direction.Sgd && rule.Nesterov)
             Require(rule.Momentum > 0 && rule.Dampening == 0, "nesterov", true, "Nesterov momentum requires momentum > 0 and dampening = 0", where);
+        if (_statePrecision is { } sp && !Enum.IsDefined(sp))
+            Require(false, "state_precision", sp, "must be float32, bfloat16 or int8", where);
         if (rule.Estimator is null && rule.Decay is DecayPlacement.Preconditioned)
             Require(false, "decay", "preconditioned", "a rule without a second moment has no preconditioner; use l2 or decoupled", where);
     }
@@ -144,6 +154,7 @@ public sealed class AfmdwOptions : OptimizerOptions
         Dampening = _dampening ?? 0,
         Nesterov = _nesterov ?? false,
         MomentumDecay = _momentumDecay ?? 4e-3,
+        StatePrecision = _statePrecision ?? Rules.StatePrecision.Float32,
     };
 
     private static string Format(object? v) => v switch
@@ -167,6 +178,7 @@ public sealed class AfmdwOptions : OptimizerOptions
         writer.Write(r.ThetaSchedule.ToString()); writer.Write(r.TauSchedule.ToString());
         writer.Write(r.Rectify); writer.Write(r.Momentum); writer.Write(r.Dampening); writer.Write(r.Nesterov); writer.Write(r.MomentumDecay);
         writer.Write(_stabilityCheck ?? true);
+        writer.Write((int)r.StatePrecision);
     }
 
     public override void LoadStateDict(BinaryReader reader)
@@ -194,6 +206,7 @@ public sealed class AfmdwOptions : OptimizerOptions
         o.ThetaSchedule = MomentSchedule.Parse(reader.ReadString(), "theta_schedule"); o.TauSchedule = MomentSchedule.Parse(reader.ReadString(), "tau_schedule");
         o.Rectify = reader.ReadBoolean(); o.Momentum = reader.ReadDouble(); o.Dampening = reader.ReadDouble(); o.Nesterov = reader.ReadBoolean(); o.MomentumDecay = reader.ReadDouble();
         o.StabilityCheck = reader.ReadBoolean();
+        o.StatePrecision = version >= 2 ? ReadEnum<StatePrecision>(reader, "state_precision") : Rules.StatePrecision.Float32;
         try { o.Validate("checkpoint"); }
         catch (ArgumentException e) { throw new InvalidDataException($"the checkpoint holds invalid options: {e.Message}", e); }
         return o;

@@ -106,6 +106,7 @@ public static class Optimizers
             case "bias_correction": o.BiasCorrection = ParseBool(key, value); break;
             case "theta_schedule": o.ThetaSchedule = MomentSchedule.Parse(value, key); break;
             case "tau_schedule": o.TauSchedule = MomentSchedule.Parse(value, key); break;
+            case "state_precision": o.StatePrecision = StatePrecisions.Parse(value, key); break;
             default: throw new ArgumentException($"Unknown optimizer option '{key}'.", key);
         }
     }

@@ -13,7 +13,7 @@ public sealed record PresetInfo(string Name, Type Type, string Description, IRea
 /// </summary>
 public static class Presets
 {
-    private static readonly string[] Common = { "lr", "betas", "beta1", "beta2", "eps", "weight_decay", "maximize" };
+    private static readonly string[] Common = { "lr", "betas", "beta1", "beta2", "eps", "weight_decay", "maximize", "state_precision" };
     private static readonly string[] AfmdwKeys = Common.Concat(new[] { "estimator", "nesterov", "eps_mode", "decay", "bias_correction", "initial_accumulator", "theta_schedule", "tau_schedule" }).ToArray();
 
     /// <summary>AdamD's defaults, the base of every AFMDW preset: η 1e-3, β (0.9, 0.999), ε 1e-8 inside the root, σ 5e-4 preconditioned.</summary>

@@ -67,6 +67,8 @@ public sealed record UpdateRule
     public bool Nesterov { get; init; }
     /// <summary>NAdam's ψ.</summary>
     public double MomentumDecay { get; init; } = 4e-3;
+    /// <summary>How m, v (and v_max) are stored between steps (float32 = the parameter's dtype, exact).</summary>
+    public StatePrecision StatePrecision { get; init; }
 
     /// <summary>Whether the rule keeps a first-moment buffer m.</summary>
     public bool HasFirstMoment => Direction != Direction.Sgd || Momentum != 0;
@@ -176,6 +178,7 @@ public sealed record UpdateRule
         if (Rectify) parts.Add("rectify");
         if (!ThetaSchedule.IsConstant) parts.Add($"theta_schedule={ThetaSchedule}");
         if (!TauSchedule.IsConstant) parts.Add($"tau_schedule={TauSchedule}");
+        if (StatePrecision != StatePrecision.Float32) parts.Add($"state_precision={StatePrecision.Name()}");
         return string.Join(", ", parts).ToLowerInvariant();
     }
 }
