@@ -40,24 +40,16 @@ internal static unsafe class LowPrecisionKernel
             FusedCpuKernel.Range<float, TRule, TPre, TMom, TTerms>(x + t, g + t, hasM ? mb : null, hasV ? vb : null, hasVm ? vmb : null, 0, n, in c);
 
             if (bf16)
-            {
-                if (hasM) StateCodec.EncodeBf16(mb, (ushort*)job.M + t, n, t, key, high: false);
-                if (hasV) StateCodec.EncodeBf16(vb, (ushort*)job.V + t, n, t, key, high: true);
-                if (hasVm) StateCodec.EncodeBf16(vmb, (ushort*)job.VMax + t, n, t, key, high: true);
-            }
+                StateCodec.EncodeBf16Tile(hasM ? mb : null, (ushort*)job.M + t, hasV ? vb : null, (ushort*)job.V + t, hasVm ? vmb : null, (ushort*)job.VMax + t, n, t, key);
             else
             {
-                if (hasM) Requantise(mb, (byte*)job.M + t, job.MScale + block, n, t, key, high: false, signed: true);
-                if (hasV) Requantise(vb, (byte*)job.V + t, job.VScale + block, n, t, key, high: true, signed: false);
-                if (hasVm) Requantise(vmb, (byte*)job.VMax + t, job.VMaxScale + block, n, t, key, high: true, signed: false);
+                float sm = 0, sv = 0, svm = 0;
+                if (hasM) job.MScale[block] = sm = StateCodec.AbsMax(mb, n);
+                if (hasV) job.VScale[block] = sv = StateCodec.AbsMax(vb, n);
+                if (hasVm) job.VMaxScale[block] = svm = StateCodec.AbsMax(vmb, n);
+                StateCodec.EncodeInt8Tile(hasM ? mb : null, (byte*)job.M + t, sm, hasV ? vb : null, (byte*)job.V + t, sv,
+                    hasVm ? vmb : null, (byte*)job.VMax + t, svm, n, t, key);
             }
         }
-    }
-
-    private static void Requantise(float* values, byte* codes, float* scale, int n, long first, uint key, bool high, bool signed)
-    {
-        float s = StateCodec.AbsMax(values, n);
-        *scale = s;
-        StateCodec.EncodeInt8(values, codes, n, s, first, key, high, signed);
     }
 }

@@ -24,7 +24,8 @@ namespace AdamFamily.Execution;
 /// </para>
 /// <para>
 /// <b>bfloat16</b>: the top 16 bits of the float32 pattern (8 exponent bits, 7 mantissa bits).
-/// <b>int8</b>: per block of 256 elements, scale = max |f| (float32) and y = f / scale ∈ [−1, 1]; y is coded as
+/// <b>int8</b>: per block of 256 elements, scale = max |f| (float32) and y = f·(1/scale) ∈ [−1, 1] (the reciprocal
+/// rounded to float32 once per block); y is coded as
 /// an 8-bit minifloat cut from its float32 bits (exponent and top 3 mantissa bits, code = (bits ≫ 20) − base):
 /// m (signed) as sign + 7 bits covering |y| ∈ [2⁻¹⁵, 1]; v (non-negative) as 8 bits covering y ∈ [2⁻³¹, 1].
 /// A minifloat has equal relative spacing (12.5%) over its whole range, which suits v: it spans many decades
@@ -93,12 +94,10 @@ internal static unsafe class StateCodec
         return high ? h >> 16 : h & 0xFFFF;
     }
 
+    /// <summary>The 32-bit hashes of elements index … index + lanes − 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<uint> RandomLanes(long index, uint key, bool high)
-    {
-        var h = Hash((new Vector<uint>((uint)index) + LaneIndex) ^ new Vector<uint>(key));
-        return high ? Vector.ShiftRightLogical(h, 16) : h & new Vector<uint>(0xFFFF);
-    }
+    private static Vector<uint> RandomBits(long index, uint key)
+        => Hash((new Vector<uint>((uint)index) + LaneIndex) ^ new Vector<uint>(key));
 
     // ---- bfloat16 ------------------------------------------------------------------------------------------
 
@@ -118,14 +117,46 @@ internal static unsafe class StateCodec
     /// <summary>Rounds <paramref name="n"/> float32 values (elements <paramref name="first"/>… of their tensor) to bfloat16, stochastically.</summary>
     public static void EncodeBf16(float* src, ushort* dst, int n, long first, uint key, bool high)
     {
+        if (high) EncodeBf16Tile(null, null, src, dst, null, null, n, first, key);
+        else EncodeBf16Tile(src, dst, null, null, null, null, n, first, key);
+    }
+
+    /// <summary>
+    /// Rounds one tile of m (low random bits), v and v_max (high random bits) to bfloat16; any pair may be null.
+    /// One hash per element serves all three.
+    /// </summary>
+    public static void EncodeBf16Tile(float* m, ushort* dm, float* v, ushort* dv, float* vm, ushort* dvm, int n, long first, uint key)
+    {
         int w = Vector<uint>.Count, k = 0;
+        var low = new Vector<uint>(0xFFFF);
         for (; k + 2 * w <= n; k += 2 * w)
         {
-            var lo = Vector.ShiftRightLogical(Vector.AsVectorUInt32(Unsafe.ReadUnaligned<Vector<float>>(src + k)) + RandomLanes(first + k, key, high), 16);
-            var hi = Vector.ShiftRightLogical(Vector.AsVectorUInt32(Unsafe.ReadUnaligned<Vector<float>>(src + k + w)) + RandomLanes(first + k + w, key, high), 16);
-            Unsafe.WriteUnaligned(dst + k, Vector.Narrow(lo, hi));
+            var h0 = RandomBits(first + k, key);
+            var h1 = RandomBits(first + k + w, key);
+            if (m != null) Unsafe.WriteUnaligned(dm + k, RoundBf16(m + k, w, h0 & low, h1 & low));
+            if (v != null || vm != null)
+            {
+                var r0 = Vector.ShiftRightLogical(h0, 16);
+                var r1 = Vector.ShiftRightLogical(h1, 16);
+                if (v != null) Unsafe.WriteUnaligned(dv + k, RoundBf16(v + k, w, r0, r1));
+                if (vm != null) Unsafe.WriteUnaligned(dvm + k, RoundBf16(vm + k, w, r0, r1));
+            }
         }
-        for (; k < n; k++) dst[k] = RoundBf16(src[k], Random16(first + k, key, high));
+        for (; k < n; k++)
+        {
+            uint h = Hash((uint)(first + k) ^ key);
+            if (m != null) dm[k] = RoundBf16(m[k], h & 0xFFFF);
+            if (v != null) dv[k] = RoundBf16(v[k], h >> 16);
+            if (vm != null) dvm[k] = RoundBf16(vm[k], h >> 16);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<ushort> RoundBf16(float* p, int w, Vector<uint> r0, Vector<uint> r1)
+    {
+        var lo = Vector.ShiftRightLogical(Vector.AsVectorUInt32(Unsafe.ReadUnaligned<Vector<float>>(p)) + r0, 16);
+        var hi = Vector.ShiftRightLogical(Vector.AsVectorUInt32(Unsafe.ReadUnaligned<Vector<float>>(p + w)) + r1, 16);
+        return Vector.Narrow(lo, hi);
     }
 
     /// <summary>One value: the top 16 bits of bits(f) + r.</summary>
@@ -189,50 +220,96 @@ internal static unsafe class StateCodec
     /// <summary>Codes one block (<paramref name="n"/> ≤ 256 values, elements <paramref name="first"/>… of their tensor) with its scale.</summary>
     public static void EncodeInt8(float* src, byte* dst, int n, float scale, long first, uint key, bool high, bool signed)
     {
-        if (!(scale > 0) || float.IsInfinity(scale))
-        {
-            // All zero: codes 0. A non-finite block (policy Propagate) keeps its non-finite scale and codes 0,
-            // which decode to NaN: the state stays non-finite, as float32 state would.
-            new Span<byte>(dst, n).Clear();
-            return;
-        }
+        if (signed != !high) throw new ArgumentException("m (signed) takes the low random bits, v and v_max (unsigned) the high ones.");
+        if (signed) EncodeInt8Tile(src, dst, scale, null, null, 0, null, null, 0, n, first, key);
+        else EncodeInt8Tile(null, null, 0, src, dst, scale, null, null, 0, n, first, key);
+    }
+
+    /// <summary>
+    /// Codes one block of m (signed, low random bits), v and v_max (unsigned, high random bits) with their scales; any
+    /// may be null. One hash per element serves all three. y = f·(1/scale): the reciprocal is rounded once per block.
+    /// </summary>
+    public static void EncodeInt8Tile(float* m, byte* dm, float sm, float* v, byte* dv, float sv, float* vm, byte* dvm, float svm, int n, long first, uint key)
+    {
+        // A zero or non-finite block codes as all 0 (see DecodeInt8: a non-finite scale keeps it non-finite).
+        if (m != null && !Codable(sm)) { new Span<byte>(dm, n).Clear(); m = null; }
+        if (v != null && !Codable(sv)) { new Span<byte>(dv, n).Clear(); v = null; }
+        if (vm != null && !Codable(svm)) { new Span<byte>(dvm, n).Clear(); vm = null; }
+        if (m == null && v == null && vm == null) return;
+        float im = 1f / sm, iv = 1f / sv, ivm = 1f / svm;
         int w = Vector<byte>.Count, q = w / 4, k = 0;
-        var vs = new Vector<float>(scale);
+        var low = new Vector<uint>(0xFFFF);
         for (; k + w <= n; k += w)
         {
-            var c0 = Encode(src + k, vs, first + k, key, high, signed);
-            var c1 = Encode(src + k + q, vs, first + k + q, key, high, signed);
-            var c2 = Encode(src + k + 2 * q, vs, first + k + 2 * q, key, high, signed);
-            var c3 = Encode(src + k + 3 * q, vs, first + k + 3 * q, key, high, signed);
-            Unsafe.WriteUnaligned(dst + k, Vector.Narrow(Vector.Narrow(c0, c1), Vector.Narrow(c2, c3)));
+            var h0 = RandomBits(first + k, key);
+            var h1 = RandomBits(first + k + q, key);
+            var h2 = RandomBits(first + k + 2 * q, key);
+            var h3 = RandomBits(first + k + 3 * q, key);
+            if (m != null)
+            {
+                var vi = new Vector<float>(im);
+                var c0 = EncodeSigned(m + k, vi, Vector.ShiftLeft(h0 & low, 4));
+                var c1 = EncodeSigned(m + k + q, vi, Vector.ShiftLeft(h1 & low, 4));
+                var c2 = EncodeSigned(m + k + 2 * q, vi, Vector.ShiftLeft(h2 & low, 4));
+                var c3 = EncodeSigned(m + k + 3 * q, vi, Vector.ShiftLeft(h3 & low, 4));
+                Unsafe.WriteUnaligned(dm + k, Vector.Narrow(Vector.Narrow(c0, c1), Vector.Narrow(c2, c3)));
+            }
+            if (v != null || vm != null)
+            {
+                var r0 = Vector.ShiftLeft(Vector.ShiftRightLogical(h0, 16), 4);
+                var r1 = Vector.ShiftLeft(Vector.ShiftRightLogical(h1, 16), 4);
+                var r2 = Vector.ShiftLeft(Vector.ShiftRightLogical(h2, 16), 4);
+                var r3 = Vector.ShiftLeft(Vector.ShiftRightLogical(h3, 16), 4);
+                if (v != null)
+                {
+                    var vi = new Vector<float>(iv);
+                    Unsafe.WriteUnaligned(dv + k, Vector.Narrow(Vector.Narrow(EncodeUnsigned(v + k, vi, r0), EncodeUnsigned(v + k + q, vi, r1)),
+                        Vector.Narrow(EncodeUnsigned(v + k + 2 * q, vi, r2), EncodeUnsigned(v + k + 3 * q, vi, r3))));
+                }
+                if (vm != null)
+                {
+                    var vi = new Vector<float>(ivm);
+                    Unsafe.WriteUnaligned(dvm + k, Vector.Narrow(Vector.Narrow(EncodeUnsigned(vm + k, vi, r0), EncodeUnsigned(vm + k + q, vi, r1)),
+                        Vector.Narrow(EncodeUnsigned(vm + k + 2 * q, vi, r2), EncodeUnsigned(vm + k + 3 * q, vi, r3))));
+                }
+            }
         }
-        for (; k < n; k++) dst[k] = EncodeInt8(src[k], scale, Random16(first + k, key, high), signed);
+        for (; k < n; k++)
+        {
+            uint h = Hash((uint)(first + k) ^ key);
+            if (m != null) dm[k] = EncodeInt8(m[k], im, h & 0xFFFF, signed: true);
+            if (v != null) dv[k] = EncodeInt8(v[k], iv, h >> 16, signed: false);
+            if (vm != null) dvm[k] = EncodeInt8(vm[k], ivm, h >> 16, signed: false);
+        }
+    }
+
+    private static bool Codable(float scale) => scale > 0 && float.IsFinite(scale);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<uint> EncodeSigned(float* p, Vector<float> inverseScale, Vector<uint> r)
+    {
+        var f = Unsafe.ReadUnaligned<Vector<float>>(p);
+        var y = Vector.AsVectorUInt32(Vector.Abs(f * inverseScale));
+        var c = Vector.AsVectorInt32(Vector.ShiftRightLogical(y + r, 20)) - new Vector<int>(MBase);
+        var cu = Vector.AsVectorUInt32(Vector.Min(Vector.Max(c, Vector<int>.Zero), new Vector<int>(MMax)));
+        var sign = Vector.ShiftLeft(Vector.ShiftRightLogical(Vector.AsVectorUInt32(f), 31), 7);
+        return Vector.ConditionalSelect(Vector.Equals(cu, Vector<uint>.Zero), Vector<uint>.Zero, cu | sign);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<uint> Encode(float* p, Vector<float> scale, long index, uint key, bool high, bool signed)
+    private static Vector<uint> EncodeUnsigned(float* p, Vector<float> inverseScale, Vector<uint> r)
     {
-        var f = Unsafe.ReadUnaligned<Vector<float>>(p);
-        var y = Vector.AsVectorUInt32(Vector.Abs(f / scale));
-        var r = Vector.ShiftLeft(RandomLanes(index, key, high), 4);
-        var c = Vector.AsVectorInt32(Vector.ShiftRightLogical(y + r, 20)) - new Vector<int>(signed ? MBase : VBase);
-        if (signed)
-        {
-            c = Vector.Min(Vector.Max(c, Vector<int>.Zero), new Vector<int>(MMax));
-            var sign = Vector.ShiftLeft(Vector.ShiftRightLogical(Vector.AsVectorUInt32(f), 31), 7);
-            var cu = Vector.AsVectorUInt32(c);
-            return Vector.ConditionalSelect(Vector.Equals(cu, Vector<uint>.Zero), Vector<uint>.Zero, cu | sign);
-        }
-        // v: a positive value never codes to 0 (see the class comment).
-        var positive = Vector.GreaterThan(y, Vector<uint>.Zero);
-        c = Vector.Min(Vector.Max(c, Vector.ConditionalSelect(Vector.AsVectorInt32(positive), Vector<int>.One, Vector<int>.Zero)), new Vector<int>(VMax));
-        return Vector.AsVectorUInt32(c);
+        var y = Vector.AsVectorUInt32(Vector.Abs(Unsafe.ReadUnaligned<Vector<float>>(p) * inverseScale));
+        var c = Vector.AsVectorInt32(Vector.ShiftRightLogical(y + r, 20)) - new Vector<int>(VBase);
+        // A positive v never codes to 0 (see the class comment): the lower bound is 1 where y > 0.
+        var lower = Vector.ConditionalSelect(Vector.GreaterThan(Vector.AsVectorInt32(y), Vector<int>.Zero), Vector<int>.One, Vector<int>.Zero);
+        return Vector.AsVectorUInt32(Vector.Min(Vector.Max(c, lower), new Vector<int>(VMax)));
     }
 
-    /// <summary>One value (the scalar form of the SIMD encoder, bit for bit).</summary>
-    public static byte EncodeInt8(float f, float scale, uint random16, bool signed)
+    /// <summary>One value with the block's reciprocal scale (the scalar form of the SIMD encoder, bit for bit).</summary>
+    public static byte EncodeInt8(float f, float inverseScale, uint random16, bool signed)
     {
-        uint y = BitConverter.SingleToUInt32Bits(Math.Abs(f / scale));
+        uint y = BitConverter.SingleToUInt32Bits(Math.Abs(f * inverseScale));
         int c = (int)((y + (random16 << 4)) >> 20) - (signed ? MBase : VBase);
         if (signed)
         {

@@ -101,7 +101,7 @@ internal static class StateCodecTensors
         var s = fb.abs().amax(new long[] { 1 });
         var usable = s.gt(0).logical_and_(s.isfinite());
         var denom = where(usable, s, ones_like(s));
-        var y = fb.div(denom.unsqueeze(1)).abs().to_type(ScalarType.Float64).reshape(-1).narrow(0, 0, n);
+        var y = fb.mul(denom.reciprocal().unsqueeze(1)).abs().to_type(ScalarType.Float64).reshape(-1).narrow(0, 0, n);
         var (_, ey) = frexp(y);
         var e64 = ey.to_type(ScalarType.Int64);
         var nq = y.div(ldexp(ones_like(y), e64.sub(4))).add_(r).floor_().to_type(ScalarType.Int64);
