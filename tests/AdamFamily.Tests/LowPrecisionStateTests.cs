@@ -494,3 +494,51 @@ public class LowPrecisionStateTests(ITestOutputHelper output) : IDisposable
         Assert.True(Math.Abs(ll - lf) <= bound / 10 * Math.Abs(lf), $"{preset} {precision}: final loss {ll:G5} vs float32 {lf:G5}");
     }
 }
+
+/// <summary>The clipping loop's norm spares the step its own check pass, for one step only, and only when finite.</summary>
+public class GradientNormNoteTests
+{
+    private static (Parameter P, AfmdwOptimizer Opt) Make()
+    {
+        var p = new Parameter(torch.ones(1000));
+        return (p, Optimizers.Create("adamw", new[] { p }, ""));
+    }
+
+    [Fact]
+    public void FiniteNote_SkipsTheCheck_ForOneStepOnly()
+    {
+        using var scope = torch.NewDisposeScope();
+        var (p, opt) = Make();
+        using (opt)
+        {
+            using var bad = torch.ones(1000);
+            bad[3] = torch.tensor(float.NaN);
+            p.grad = bad;
+            opt.NoteGradientNorm(12.5); // the caller vouches: no check pass (the NaN goes through, as under Propagate)
+            opt.step();
+            Assert.True(float.IsNaN(p.detach()[3].item<float>()));
+            // The note was for that step: the next one checks again.
+            Assert.Throws<NonFiniteGradientException>(() => opt.step());
+        }
+    }
+
+    [Fact]
+    public void NonFiniteNote_ChecksAsUsual_AndZeroGradDropsTheNote()
+    {
+        using var scope = torch.NewDisposeScope();
+        var (p, opt) = Make();
+        using (opt)
+        {
+            using var bad = torch.ones(1000);
+            bad[999] = torch.tensor(float.PositiveInfinity);
+            p.grad = bad;
+            opt.NoteGradientNorm(double.NaN);
+            Assert.Throws<NonFiniteGradientException>(() => opt.step());
+            opt.NoteGradientNorm(1.0);
+            opt.zero_grad();
+            p.grad![999] = torch.tensor(float.PositiveInfinity);
+            Assert.Throws<NonFiniteGradientException>(() => opt.step());
+            Assert.True(p.detach().eq(1).all().item<bool>(), "refused steps changed the parameter");
+        }
+    }
+}
