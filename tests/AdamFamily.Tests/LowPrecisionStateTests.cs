@@ -456,7 +456,7 @@ public class LowPrecisionStateTests(ITestOutputHelper output) : IDisposable
     /// <summary>
     /// 200 steps of full-batch, over-determined least squares (deterministic gradients, 2,000 equations, 1,000 weights): the low-precision run's
     /// distance from the float32 run, relative to the distance the float32 run travelled, stays within the bound
-    /// documented in docs/algorithms.md (bfloat16 2%, int8 10%), and the final loss within 0.2% / 1% of float32's.
+    /// documented in docs/low-precision-state.md (bfloat16 2%, int8 10%), and the final loss within 0.2% / 1% of float32's.
     /// </summary>
     [Theory]
     [InlineData("adamd", "bfloat16", 0.02)]

@@ -2,7 +2,7 @@ namespace AdamFamily.Rules;
 
 /// <summary>
 /// How the moment buffers (m, v and AMSGrad's v_max) are stored between steps. Arithmetic is always done
-/// in the parameter's precision; only storage changes. See docs/algorithms.md, "Low-precision state".
+/// in the parameter's precision; only storage changes. See docs/low-precision-state.md.
 /// </summary>
 public enum StatePrecision
 {
