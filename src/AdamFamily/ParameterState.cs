@@ -1,3 +1,4 @@
+using AdamFamily.Checkpoints;
 using AdamFamily.Execution;
 using AdamFamily.Rules;
 using TorchSharp;
@@ -8,26 +9,31 @@ namespace AdamFamily;
 
 /// <summary>
 /// The state of one parameter tensor: the step scalars and the moment buffers m, v (and v_max), each of
-/// the parameter's shape, dtype and device. Buffers a rule does not use are null.
+/// the parameter's shape and device. Their dtype is the parameter's, except for half-precision parameters
+/// (float16, bfloat16), whose state is float32: the step is computed in float32 and rounded once into the
+/// parameter, as PyTorch's fused paths do. With <see cref="AfmdwOptions.StatePrecision"/> bfloat16 or int8 the
+/// buffers hold bfloat16 values or 8-bit codes with per-block scales (docs/low-precision-state.md). Buffers a rule
+/// does not use are null.
 /// </summary>
 public sealed class ParameterState : OptimizerState, IDisposable
 {
-    private const int Magic = 0x534D4641; // "AFMS"
-    private const int FormatVersion = 2; // 2: + state precision, rounding seed, int8 scales
+    private const int FormatVersion = 2; // 2: + state precision, rounding seed, int8 block scales
 
     internal ParameterState(Parameter parameter) : base(parameter) { _param = parameter; }
 
     private readonly Parameter _param;
 
+    /// <summary>The parameter this state belongs to.</summary>
     public Parameter Parameter => _param;
+    /// <summary>The step count and running products the step coefficients depend on.</summary>
     public StepScalars Scalars { get; internal set; } = StepScalars.Initial;
     /// <summary>The number of steps this parameter has taken.</summary>
     public long Step => Scalars.Step;
-    /// <summary>The first moment m (for low-precision state: its bfloat16 values or int8 codes).</summary>
+    /// <summary>The first moment m (null when the rule keeps none; for low-precision state its bfloat16 values or int8 codes).</summary>
     public Tensor? M { get; private set; }
-    /// <summary>The second moment v (as <see cref="M"/>).</summary>
+    /// <summary>The second moment v (null when the rule keeps none; stored as <see cref="M"/>).</summary>
     public Tensor? V { get; private set; }
-    /// <summary>AMSGrad's running maximum of v (as <see cref="M"/>).</summary>
+    /// <summary>AMSGrad's running maximum of v (null otherwise; stored as <see cref="M"/>).</summary>
     public Tensor? VMax { get; private set; }
     /// <summary>int8 state: the float32 scale (absolute maximum) of each block of 256 elements of m; otherwise null.</summary>
     public Tensor? MScale { get; private set; }
@@ -42,7 +48,7 @@ public sealed class ParameterState : OptimizerState, IDisposable
     /// <summary>The seed of this parameter's stochastic-rounding bits: its ordinal in the optimizer (saved in checkpoints).</summary>
     public ulong RoundingSeed { get; internal set; }
 
-    /// <summary>Bytes the moment buffers (and int8 scales) occupy.</summary>
+    /// <summary>Bytes the moment buffers (and int8 block scales) occupy.</summary>
     public long StateBytes
     {
         get
@@ -54,6 +60,10 @@ public sealed class ParameterState : OptimizerState, IDisposable
         }
     }
 
+    /// <summary>The dtype of the state (and of the step's arithmetic) for a parameter of dtype <paramref name="parameter"/>.</summary>
+    public static ScalarType StateType(ScalarType parameter) => parameter is ScalarType.Float16 or ScalarType.BFloat16 ? ScalarType.Float32 : parameter;
+
+    /// <summary>Creates the buffers the options' rule needs (TorchSharp's hook; the optimizer calls <see cref="EnsureBuffers"/>).</summary>
     public override void Initialize(OptimizerOptions options) => EnsureBuffers(((AfmdwOptions)options).ToRule(), ((AfmdwOptions)options).InitialAccumulator ?? 0);
 
     /// <summary>
@@ -70,18 +80,19 @@ public sealed class ParameterState : OptimizerState, IDisposable
                 "the state is not converted silently. Create a new optimizer with the new state_precision.");
         Precision = rule.StatePrecision;
         using var _ = no_grad();
-        if (rule.HasFirstMoment && M is null) (M, MScale) = StateCodecTensors.Create(_param, Precision, 0.0, signed: true);
-        if (rule.Estimator is not null && V is null) (V, VScale) = StateCodecTensors.Create(_param, Precision, initialAccumulator, signed: false);
+        var dtype = StateType(_param.dtype);
+        if (rule.HasFirstMoment && M is null) (M, MScale) = StateCodecTensors.Create(_param, dtype, Precision, 0.0, signed: true);
+        if (rule.Estimator is not null && V is null) (V, VScale) = StateCodecTensors.Create(_param, dtype, Precision, initialAccumulator, signed: false);
         if (rule.Estimator is { KeepsMax: true } && VMax is null)
-            (VMax, VMaxScale) = StateCodecTensors.Create(_param, Precision, V is null ? 0.0 : initialAccumulator, signed: false);
+            (VMax, VMaxScale) = StateCodecTensors.Create(_param, dtype, Precision, V is null ? 0.0 : initialAccumulator, signed: false);
     }
 
+    /// <summary>Writes this state as a checkpoint record (used by TorchSharp's base-class save and by <see cref="AfmdwOptimizer.SaveCheckpoint(string)"/>).</summary>
     public override void SaveStateDict(BinaryWriter writer)
     {
-        writer.Write(Magic);
-        writer.Write(FormatVersion);
+        RecordHeader.Write(writer, RecordHeader.State, FormatVersion);
         writer.Write(Scalars.Step); writer.Write(Scalars.Beta1Product); writer.Write(Scalars.Beta2Product); writer.Write(Scalars.MuProduct);
-        writer.Write((int)Precision);
+        writer.Write(Precision.Name());
         writer.Write(RoundingSeed);
         WriteBuffer(writer, M);
         WriteBuffer(writer, V);
@@ -94,47 +105,45 @@ public sealed class ParameterState : OptimizerState, IDisposable
         }
     }
 
-    public override void LoadStateDict(BinaryReader reader)
-    {
-        using var staged = ReadFrom(reader, _param);
-        LoadStateDict(staged);
-    }
+    /// <summary>
+    /// Not supported: TorchSharp's <c>OptimizerHelper.load_state_dict</c> loads state by state and cannot undo
+    /// a failure half-way. Throws before anything changes; use <see cref="AfmdwOptimizer.LoadCheckpoint(string)"/>.
+    /// </summary>
+    public override void LoadStateDict(BinaryReader reader) => throw AfmdwOptimizer.BaseLoadNotSupported();
 
-    /// <summary>Reads a state for <paramref name="parameter"/> into new tensors, checking shape and dtype.</summary>
+    /// <summary>
+    /// Reads a state for <paramref name="parameter"/> into new tensors, checking the header, the shape and
+    /// dtype of every buffer before allocating it, and the contents: finite step products and moments, no
+    /// negative second moment.
+    /// </summary>
     internal static ParameterState ReadFrom(BinaryReader reader, Parameter parameter)
     {
-        int magic = reader.ReadInt32();
-        if (magic != Magic)
-            throw new InvalidDataException("the parameter state is not in AdamFamily's format (no AFMS marker).");
-        int version = reader.ReadInt32();
-        if (version < 1 || version > FormatVersion)
-            throw new InvalidDataException($"the checkpoint's state format version is {version}; this AdamFamily reads versions 1 to {FormatVersion}.");
+        int version = RecordHeader.Read(reader, RecordHeader.State, FormatVersion, "parameter state", "the checkpoint was written by another optimizer library.");
         var s = new ParameterState(parameter);
         try
         {
             var scalars = new StepScalars(reader.ReadInt64(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble());
             if (scalars.Step < 0) throw new InvalidDataException($"the checkpoint holds a negative step count {scalars.Step}.");
+            if (!(scalars.Beta1Product is >= 0 and <= 1) || !(scalars.Beta2Product is >= 0 and <= 1) || !double.IsFinite(scalars.MuProduct))
+                throw new InvalidDataException($"the checkpoint holds impossible running products (β₁: {scalars.Beta1Product}, β₂: {scalars.Beta2Product}, μ: {scalars.MuProduct}).");
             s.Scalars = scalars;
             if (version >= 2)
             {
-                int precision = reader.ReadInt32();
-                if (!Enum.IsDefined(typeof(StatePrecision), precision))
-                    throw new InvalidDataException($"the checkpoint holds an unknown state precision code {precision}.");
-                s.Precision = (StatePrecision)precision;
+                var precision = reader.ReadString();
+                try { s.Precision = StatePrecisions.Parse(precision); }
+                catch (ArgumentException) { throw new InvalidDataException($"the checkpoint holds an unknown state precision '{precision}'."); }
                 s.RoundingSeed = reader.ReadUInt64();
             }
-            if (s.Precision != StatePrecision.Float32 && parameter.dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.BFloat16 or ScalarType.Float16))
-                throw new InvalidDataException($"the checkpoint holds {s.Precision.Name()} state for a {parameter.dtype} parameter.");
-            var stateType = StateCodecTensors.StorageType(s.Precision, parameter.dtype);
+            var stored = StateCodecTensors.StorageType(s.Precision, StateType(parameter.dtype));
             long[] scaleShape = { StateCodecTensors.Blocks(parameter.numel()) };
-            s.M = ReadBuffer(reader, parameter, "m", stateType, parameter.shape);
-            s.V = ReadBuffer(reader, parameter, "v", stateType, parameter.shape);
-            s.VMax = ReadBuffer(reader, parameter, "v_max", stateType, parameter.shape);
+            s.M = ReadBuffer(reader, parameter, "m", stored, parameter.shape, nonNegative: false);
+            s.V = ReadBuffer(reader, parameter, "v", stored, parameter.shape, nonNegative: true);
+            s.VMax = ReadBuffer(reader, parameter, "v_max", stored, parameter.shape, nonNegative: true);
             if (s.Precision == StatePrecision.Int8)
             {
-                s.MScale = ReadBuffer(reader, parameter, "m scale", ScalarType.Float32, scaleShape);
-                s.VScale = ReadBuffer(reader, parameter, "v scale", ScalarType.Float32, scaleShape);
-                s.VMaxScale = ReadBuffer(reader, parameter, "v_max scale", ScalarType.Float32, scaleShape);
+                s.MScale = ReadBuffer(reader, parameter, "m scale", ScalarType.Float32, scaleShape, nonNegative: true);
+                s.VScale = ReadBuffer(reader, parameter, "v scale", ScalarType.Float32, scaleShape, nonNegative: true);
+                s.VMaxScale = ReadBuffer(reader, parameter, "v_max scale", ScalarType.Float32, scaleShape, nonNegative: true);
                 if ((s.M is null) != (s.MScale is null) || (s.V is null) != (s.VScale is null) || (s.VMax is null) != (s.VMaxScale is null))
                     throw new InvalidDataException("the checkpoint's int8 state lacks the block scales of a buffer.");
             }
@@ -157,7 +166,7 @@ public sealed class ParameterState : OptimizerState, IDisposable
         writer.Write(cpu.bytes);
     }
 
-    private static Tensor? ReadBuffer(BinaryReader reader, Parameter parameter, string name, ScalarType expectedType, long[] expectedShape)
+    private static Tensor? ReadBuffer(BinaryReader reader, Parameter parameter, string name, ScalarType expected, long[] expectedShape, bool nonNegative)
     {
         if (!reader.ReadBoolean()) return null;
         var dtype = (ScalarType)reader.ReadInt32();
@@ -165,9 +174,9 @@ public sealed class ParameterState : OptimizerState, IDisposable
         if (rank < 0 || rank > 64) throw new InvalidDataException($"the stored {name} buffer has an impossible rank {rank}.");
         var shape = new long[rank];
         for (int i = 0; i < rank; i++) shape[i] = reader.ReadInt64();
-        if (dtype != expectedType || !shape.SequenceEqual(expectedShape))
+        if (dtype != expected || !shape.SequenceEqual(expectedShape))
             throw new InvalidDataException(
-                $"the stored {name} buffer is {dtype}[{string.Join(",", shape)}] but {expectedType}[{string.Join(",", expectedShape)}] is expected for the parameter {parameter.dtype}[{string.Join(",", parameter.shape)}]: the checkpoint belongs to another model or optimizer configuration.");
+                $"the stored {name} buffer is {dtype}[{string.Join(",", shape)}] but this parameter's state needs {expected}[{string.Join(",", expectedShape)}]: the checkpoint belongs to another model or optimizer configuration.");
         var t = empty(shape, dtype, CPU).DetachFromDisposeScope();
         try
         {
@@ -179,6 +188,7 @@ public sealed class ParameterState : OptimizerState, IDisposable
                 if (n == 0) throw new EndOfStreamException($"the {name} buffer ends after {read} of {span.Length} bytes");
                 read += n;
             }
+            if (ContentProblem(t, name, nonNegative) is { } problem) throw new InvalidDataException(problem);
             if (parameter.device.type == TorchSharp.DeviceType.CPU) return t;
             var moved = t.to(parameter.device).DetachFromDisposeScope();
             t.Dispose();
@@ -187,6 +197,16 @@ public sealed class ParameterState : OptimizerState, IDisposable
         catch { t.Dispose(); throw; }
     }
 
+    /// <summary>What is wrong with a moment buffer's values (NaN/±∞, or a negative second moment), or null.</summary>
+    internal static string? ContentProblem(Tensor t, string name, bool nonNegative)
+    {
+        using var scope = NewDisposeScope();
+        if (!t.isfinite().all().item<bool>()) return $"the {name} buffer holds NaN or infinite values.";
+        if (nonNegative && t.lt(0).any().item<bool>()) return $"the {name} buffer holds negative values (a second moment is never negative).";
+        return null;
+    }
+
+    /// <summary>Copies another state's scalars and buffers (to this parameter's device).</summary>
     public override void LoadStateDict(OptimizerState source)
     {
         if (source is not ParameterState s)
@@ -215,13 +235,16 @@ public sealed class ParameterState : OptimizerState, IDisposable
         return theirs.to(_param.device, copy: true).DetachFromDisposeScope();
     }
 
+    /// <summary>Whether the other state has the same scalars and (allclose) buffers.</summary>
     public override bool ApproximatelyEquals(OptimizerState other)
     {
         if (other is not ParameterState o || o.Scalars != Scalars || o.Precision != Precision) return false;
-        static bool Same(Tensor? a, Tensor? b) => (a is null && b is null) || (a is not null && b is not null && a.dtype == b.dtype && (a.is_floating_point() ? a.allclose(b) : (a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>())));
+        static bool Same(Tensor? a, Tensor? b) => (a is null && b is null)
+            || (a is not null && b is not null && a.dtype == b.dtype && (a.is_floating_point() ? a.allclose(b) : a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>()));
         return Same(M, o.M) && Same(V, o.V) && Same(VMax, o.VMax) && Same(MScale, o.MScale) && Same(VScale, o.VScale) && Same(VMaxScale, o.VMaxScale);
     }
 
+    /// <summary>Moves the buffers to <paramref name="device"/>.</summary>
     public override void to(Device device)
     {
         M = Move(M, device); V = Move(V, device); VMax = Move(VMax, device);
@@ -236,6 +259,7 @@ public sealed class ParameterState : OptimizerState, IDisposable
         return moved;
     }
 
+    /// <summary>Releases the buffers.</summary>
     public void Dispose()
     {
         M?.Dispose(); V?.Dispose(); VMax?.Dispose(); MScale?.Dispose(); VScale?.Dispose(); VMaxScale?.Dispose();

@@ -337,13 +337,13 @@ public class LowPrecisionStateTests(ITestOutputHelper output) : IDisposable
         using (first)
         {
             Steps(first, pr, 0, 3);
-            first.save_state_dict(path);
+            first.SaveCheckpoint(path);
         }
         var (_, second) = Make(preset, options);
         // Load into an optimizer over pr (the parameters as they were at the save).
         using var resumed = Optimizers.Create(preset, pr, Optimizers.ParseSpec(options).Append(new("stability_check", "false")));
         second.Dispose();
-        resumed.load_state_dict(path);
+        resumed.LoadCheckpoint(path);
         Assert.Equal(StatePrecisions.Parse(options.Split('=')[1]), resumed.StateOf(pr[0]).Precision);
         Steps(resumed, pr, 3, 6);
         for (int i = 0; i < ps.Length; i++)
@@ -363,13 +363,13 @@ public class LowPrecisionStateTests(ITestOutputHelper output) : IDisposable
         using var scope = NewDisposeScope();
         var (ps, a) = Make("adamd", "state_precision=" + saved);
         var path = Path.Combine(_dir, "other.ckpt");
-        using (a) { Steps(a, ps, 0, 2); a.save_state_dict(path); }
+        using (a) { Steps(a, ps, 0, 2); a.SaveCheckpoint(path); }
         var (pb, b) = Make("adamd", "state_precision=" + loading);
         using (b)
         {
             Steps(b, pb, 0, 1);
             var before = Raw(b, pb);
-            var e = Assert.Throws<InvalidDataException>(() => b.load_state_dict(path));
+            var e = Assert.Throws<InvalidDataException>(() => b.LoadCheckpoint(path));
             Assert.Contains($"holds {saved}", e.Message);
             Assert.Contains($"state_precision={loading}", e.Message);
             var after = Raw(b, pb);

@@ -25,13 +25,16 @@ internal static class StateCodecTensors
     /// <summary>int8 blocks of a tensor of <paramref name="numel"/> elements.</summary>
     public static long Blocks(long numel) => (numel + StateCodec.Block - 1) / StateCodec.Block;
 
-    /// <summary>A new buffer for <paramref name="param"/> filled with <paramref name="value"/> (and its block scales for int8).</summary>
-    public static (Tensor Buffer, Tensor? Scale) Create(Tensor param, StatePrecision p, double value, bool signed)
+    /// <summary>
+    /// A new buffer for <paramref name="param"/> filled with <paramref name="value"/> (and its block scales for int8);
+    /// <paramref name="floatType"/> is the dtype of float32-precision state (the parameter's, or float32 for half precision).
+    /// </summary>
+    public static (Tensor Buffer, Tensor? Scale) Create(Tensor param, ScalarType floatType, StatePrecision p, double value, bool signed)
     {
         switch (p)
         {
             case StatePrecision.Float32:
-                return ((value == 0 ? zeros_like(param) : full_like(param, value)).DetachFromDisposeScope(), null);
+                return ((value == 0 ? zeros_like(param, dtype: floatType) : full_like(param, value, dtype: floatType)).DetachFromDisposeScope(), null);
             case StatePrecision.BFloat16:
                 // An initial value is rounded to nearest (it is a setting, not an update).
                 return (full(param.shape, value, ScalarType.BFloat16, param.device).DetachFromDisposeScope(), null);
