@@ -114,18 +114,20 @@ public class LowPrecisionStateTests(ITestOutputHelper output) : IDisposable
         var p = StatePrecisions.Parse(precision);
         var decoded = new float[n];
         var scales = new float[n / 256];
+        ushort* codes16 = stackalloc ushort[256];
+        byte* codes8 = stackalloc byte[256];
         fixed (float* src = f) fixed (float* dst = decoded)
             for (int b = 0; b < n / 256; b++)
             {
                 if (p == StatePrecision.BFloat16)
                 {
-                    var codes = stackalloc ushort[256];
+                    var codes = codes16;
                     StateCodec.EncodeBf16(src + b * 256, codes, 256, b * 256, 99u, high: false);
                     StateCodec.DecodeBf16(codes, dst + b * 256, 256);
                 }
                 else
                 {
-                    var codes = stackalloc byte[256];
+                    var codes = codes8;
                     scales[b] = StateCodec.AbsMax(src + b * 256, 256);
                     StateCodec.EncodeInt8(src + b * 256, codes, 256, scales[b], b * 256, 99u, high: !signed, signed);
                     StateCodec.DecodeInt8(codes, scales[b], dst + b * 256, 256, signed);
@@ -164,18 +166,20 @@ public class LowPrecisionStateTests(ITestOutputHelper output) : IDisposable
         // 1.0 is the block maximum (int8); the others sit at 30% and 70% between two codes.
         for (int i = 0; i < n; i++) f[i] = i % 256 == 0 ? 1f : (i % 2 == 0 ? 0.3f : 0.7f) * 0.125f + 0.5f;
         var decoded = new float[n];
+        ushort* codes16 = stackalloc ushort[256];
+        byte* codes8 = stackalloc byte[256];
         fixed (float* src = f) fixed (float* dst = decoded)
             for (int b = 0; b < n / 256; b++)
             {
                 if (precision == "bfloat16")
                 {
-                    var codes = stackalloc ushort[256];
+                    var codes = codes16;
                     StateCodec.EncodeBf16(src + b * 256, codes, 256, b * 256, 5u, high: true);
                     StateCodec.DecodeBf16(codes, dst + b * 256, 256);
                 }
                 else
                 {
-                    var codes = stackalloc byte[256];
+                    var codes = codes8;
                     StateCodec.EncodeInt8(src + b * 256, codes, 256, 1f, b * 256, 5u, high: true, signed: false);
                     StateCodec.DecodeInt8(codes, 1f, dst + b * 256, 256, signed: false);
                 }
