@@ -442,16 +442,32 @@ public class LowPrecisionStateTests(ITestOutputHelper output) : IDisposable
         Assert.Contains(options, kv => kv.Key == "state_precision" && kv.Value == "bfloat16");
     }
 
-    [Fact]
-    public void Float64Parameters_WithLowPrecisionState_TakeTheTensorOpPath()
+    [Theory]
+    [InlineData(ScalarType.Float64, "bfloat16")]
+    [InlineData(ScalarType.Float16, "int8")]
+    [InlineData(ScalarType.BFloat16, "bfloat16")]
+    public void OtherParameterTypes_WithLowPrecisionState_TakeTheTensorOpPath(ScalarType dtype, string precision)
     {
         using var scope = NewDisposeScope();
-        var (ps, opt) = Make("adamd", "state_precision=bfloat16", ScalarType.Float64);
-        using (opt)
+        var shapes = new[] { new[] { 300L }, new[] { 7L, 9L } };
+        var (ps, opt) = Make("adamd", "lr=1e-2,state_precision=" + precision, dtype, shapes);
+        var (reference, f32) = Make("adamd", "lr=1e-2,state_precision=" + precision, ScalarType.Float32, shapes);
+        using (opt) using (f32)
         {
+            var before = ps.Select(p => p.detach().to_type(ScalarType.Float64).clone()).ToArray();
             Steps(opt, ps, 0, 3);
+            Steps(f32, reference, 0, 3);
             Assert.Equal(0, opt.LastKernelParameters);
-            Assert.True(ps.All(p => p.isfinite().all().item<bool>()));
+            Assert.Equal(StatePrecisions.Parse(precision), opt.StateOf(ps[0]).Precision);
+            for (int i = 0; i < ps.Length; i++)
+            {
+                // Moved, and like the float32-parameter run (which has the same random bits) to the parameter's precision.
+                using var x = ps[i].detach().to_type(ScalarType.Float64);
+                using var r = reference[i].detach().to_type(ScalarType.Float64);
+                Assert.True(x.isfinite().all().item<bool>() && x.ne(before[i]).any().item<bool>(), $"parameter {i} did not move");
+                double tol = dtype == ScalarType.Float64 ? 1e-4 : 2e-2;
+                Assert.True((x - r).abs().max().item<double>() <= tol * (1 + r.abs().max().item<double>()), $"parameter {i}: {dtype} far from float32");
+            }
         }
     }
 
@@ -544,5 +560,29 @@ public class GradientNormNoteTests
             Assert.Throws<NonFiniteGradientException>(() => opt.step());
             Assert.True(p.detach().eq(1).all().item<bool>(), "refused steps changed the parameter");
         }
+    }
+}
+
+/// <summary>Under NonFinitePolicy.Propagate a non-finite moment stays non-finite in int8 state on both paths (never healed into a finite code).</summary>
+public class LowPrecisionNonFiniteTests
+{
+    [Theory]
+    [InlineData(ExecutionPath.Auto)]
+    [InlineData(ExecutionPath.TensorOps)]
+    public void NaNGradient_UnderPropagate_LeavesNonFiniteState(ExecutionPath path)
+    {
+        using var scope = torch.NewDisposeScope();
+        var p = new Parameter(torch.ones(600));
+        using var opt = Optimizers.Create("adamw", new[] { p }, "state_precision=int8,nonfinite=propagate");
+        opt.ExecutionPath = path;
+        using var g = torch.ones(600);
+        g[300] = torch.tensor(float.NaN);
+        p.grad = g;
+        opt.step();
+        var s = opt.StateOf(p);
+        using var m = AdamFamily.Execution.StateCodecTensors.Decode(s.M!, s.MScale, StatePrecision.Int8, true, torch.ScalarType.Float32);
+        Assert.True(float.IsNaN(m[300].item<float>()), "the NaN moment was healed");
+        Assert.True(float.IsNaN(s.MScale![1].item<float>()), "block 1's scale should be NaN");
+        Assert.Equal(1f, m[0].item<float>() / 0.1f, 3); // block 0 is unaffected: m = (1 − β₁)·1
     }
 }

@@ -235,16 +235,23 @@ internal static unsafe class StateCodec
         return BitConverter.UInt32BitsToSingle(bits) * scale;
     }
 
-    /// <summary>The block's scale: max |f| over its <paramref name="n"/> values.</summary>
+    /// <summary>The block's scale: max |f| over its <paramref name="n"/> values; NaN if any value is NaN (as LibTorch's amax).</summary>
     public static float AbsMax(float* src, int n)
     {
         int w = Vector<float>.Count, k = 0;
         var acc = Vector<float>.Zero;
-        for (; k + w <= n; k += w) acc = Vector.Max(acc, Vector.Abs(Unsafe.ReadUnaligned<Vector<float>>(src + k)));
+        var nan = Vector<int>.Zero;
+        for (; k + w <= n; k += w)
+        {
+            var v = Unsafe.ReadUnaligned<Vector<float>>(src + k);
+            acc = Vector.Max(acc, Vector.Abs(v));
+            nan |= ~Vector.Equals(v, v);
+        }
         float max = 0;
         for (int i = 0; i < w; i++) max = Math.Max(max, acc[i]);
-        for (; k < n; k++) max = Math.Max(max, Math.Abs(src[k]));
-        return max;
+        bool anyNaN = nan != Vector<int>.Zero;
+        for (; k < n; k++) { max = Math.Max(max, Math.Abs(src[k])); anyNaN |= float.IsNaN(src[k]); }
+        return anyNaN ? float.NaN : max;
     }
 
     /// <summary>Codes one block (<paramref name="n"/> ≤ 256 values, elements <paramref name="first"/>… of their tensor) with its scale.</summary>
