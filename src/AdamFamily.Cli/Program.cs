@@ -15,6 +15,9 @@ var root = new RootCommand("AdamFamily: the Adam family of optimizers with decou
 root.Subcommands.Add(ListCommand.Create());
 root.Subcommands.Add(ParityCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
+root.Subcommands.Add(WorkerCommand.Create());
+root.Subcommands.Add(StatusCommand.Create());
+root.Subcommands.Add(SummarizeCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(TheoryCommand.Create());
 root.Subcommands.Add(ToyCommand.Create());

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AdamFamily.Lab.Execution;
 using AdamFamily.Lab.Experiments;
 using AdamFamily.Lab.Training;
 using Spectre.Console;
@@ -43,15 +44,20 @@ internal static class CompareCommand
         var dropout = new Option<double?>("--dropout") { Description = "ptb/text: dropout (default 0.2)." };
         var tied = new Option<bool?>("--tied") { Description = "ptb/text: tie the decoder to the embedding (needs --embedding = --hidden)." };
         var maxVocab = new Option<int?>("--max-vocab") { Description = "text: keep the N most frequent training words, the rest become <unk> (default 10000; 0 = all)." };
+        var exec = new ExecutionOptions();
 
         var cmd = new Command("compare", "Compare optimizers fairly: several seeds, paired arms, test accuracy with confidence intervals.")
         {
             protocol, scale, experiment, arms, seeds, epochs, task, data, model, batch, trainSubset, testSubset, schedule, milestones, gamma, clip, augment, baseline, margin, device, tensorboard, outDir,
             bptt, layers, hidden, embedding, dropout, tied, maxVocab,
         };
-        cmd.SetAction(r =>
+        foreach (var o in exec.All) cmd.Options.Add(o);
+        cmd.SetAction((r, cancel) => Task.Run(() =>
         {
             ExperimentSettings s;
+            IUnitExecutor executor;
+            int threads;
+            string executorName;
             try
             {
                 s = r.GetValue(experiment) is { } file
@@ -61,7 +67,7 @@ internal static class CompareCommand
                 if (r.GetValue(seeds) is { } sd) s = s with { Seeds = ParseSeeds(sd) };
                 if (r.GetValue(epochs) is { } e) s = s with { Epochs = e };
                 if (r.GetValue(task) is { } t) s = s with { Task = t.ToLowerInvariant() };
-                if (r.GetValue(data) is { } d) s = s with { DataPath = d };
+                if (r.GetValue(data) is { } d) s = s with { DataPath = Path.GetFullPath(d) };
                 if (r.GetValue(model) is { } m) s = s with { Model = m.ToLowerInvariant() };
                 if (r.GetValue(batch) is { } b) s = s with { BatchSize = b };
                 if (r.GetValue(trainSubset) is { } ts) s = s with { TrainSubset = ts };
@@ -94,6 +100,7 @@ internal static class CompareCommand
                     s = s with { Task = "synthetic", TrainSubset = null, TestSubset = null };
                 }
                 s.Validate();
+                (executor, threads, executorName) = exec.Build(r, s.Arms.Length * s.Seeds.Length);
             }
             catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException)
             {
@@ -103,20 +110,33 @@ internal static class CompareCommand
 
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", s.Protocol == "custom" ? "compare" : s.Protocol);
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(s.Protocol)}[/]: task {Markup.Escape(s.Task)}, model {Markup.Escape(s.IsLanguageModel ? $"{s.Model} ({s.Lm})" : s.Model)}, {s.Epochs} epochs, batch {s.BatchSize}, " +
-                                   $"seeds {string.Join(",", s.Seeds)}, lr schedule {Markup.Escape(s.Schedule.ToString())}; results in {Markup.Escape(Path.GetFullPath(dir))}");
+                                   $"seeds {string.Join(",", s.Seeds)}, lr schedule {Markup.Escape(s.Schedule.ToString())}; executor {Markup.Escape(executorName)}, {threads} thread(s) per run; results in {Markup.Escape(Path.GetFullPath(dir))}");
             try
             {
-                var summary = RunWithProgress(s, dir);
-                ComparisonTable.Write(summary, dir);
+                var options = new RunOptions { Executor = executor, ThreadsPerRun = threads, Command = "afm " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)) };
+                var outcome = UnitProgressView.Run(s, events => ComparisonRunner.Execute(s, dir, options with { Events = events }, cancel));
+                if (outcome.Execution is { Waited: false, JobId: { } job })
+                {
+                    AnsiConsole.MarkupLine($"Slurm job [bold]{job}[/] submitted ({outcome.Missing.Count} units). Follow it with `afm status {Markup.Escape(outcome.Dir)}`; `afm summarize {Markup.Escape(outcome.Dir)}` when it is done (or rerun this command: it waits and summarises).");
+                    Console.WriteLine(job);
+                    return 0;
+                }
+                if (outcome.Summary is null) return UnitProgressView.ReportFailures(outcome);
+                ComparisonTable.Write(outcome.Summary, dir);
                 return ReportCommand.Render(dir, r.GetValue(tensorboard));
             }
-            catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or InvalidDataException)
+            catch (OperationCanceledException e)
+            {
+                AnsiConsole.MarkupLine($"[yellow]interrupted:[/] {Markup.Escape(e.Message)} Finished units are kept; rerun the same command to resume.");
+                return 130;
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
             {
                 if (Environment.GetEnvironmentVariable("AFM_DEBUG") is not null) Console.Error.WriteLine(e);
                 AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
                 return 2;
             }
-        });
+        }, CancellationToken.None));
         return cmd;
     }
 
@@ -127,32 +147,6 @@ internal static class CompareCommand
         return text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(x => int.TryParse(x.Trim(), out var v) ? v : throw new ArgumentException($"--seeds: '{x}' is not an integer.")).ToArray();
     }
 
-    private static ComparisonSummary RunWithProgress(ExperimentSettings s, string dir)
-    {
-        ComparisonSummary? summary = null;
-        AnsiConsole.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(ctx =>
-            {
-                var tasks = s.Arms.ToDictionary(a => a.Name, a => ctx.AddTask(Markup.Escape(a.Name), maxValue: s.Seeds.Length * s.Epochs));
-                summary = ComparisonRunner.Run(s, dir,
-                    progress: p =>
-                    {
-                        if (p.Batch == p.Batches)
-                            tasks[p.Arm].Increment(1);
-                    },
-                    runDone: (run, reused) =>
-                    {
-                        var t = tasks[run.Arm];
-                        int done = s.Seeds.TakeWhile(x => x != run.Seed).Count() + 1;
-                        t.Value = done * s.Epochs;
-                        string outcome = run.Diverged ? $"[red]diverged at epoch {run.DivergedAtEpoch}[/]" : $"final {s.MetricName} {run.FinalTestMetric:F2}";
-                        AnsiConsole.MarkupLine($"{Markup.Escape(run.Arm)} seed {run.Seed}: {outcome}{(reused ? " [grey](reused from an earlier call)[/]" : "")}");
-                    });
-            });
-        return summary!;
-    }
 }
 
 /// <summary>The verdict table on screen.</summary>

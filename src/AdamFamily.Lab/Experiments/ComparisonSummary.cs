@@ -23,11 +23,11 @@ public sealed record ComparisonSummary(ExperimentSettings Settings, IReadOnlyLis
         var arms = s.Arms.Select(a =>
         {
             var rs = s.Seeds.Select(seed => runs.Single(r => r.Arm == a.Name && r.Seed == seed)).ToList();
-            var ok = rs.Where(r => !r.Diverged).ToList();
+            var ok = rs.Where(r => !r.Diverged && !r.Failed).ToList();
             var none = new Summary(0, double.NaN, double.NaN, double.NaN, double.NaN); // every run diverged
             var final = ok.Count > 0 ? Summary.Of(ok.Select(r => r.FinalTestMetric).ToList()) : none;
             var best = ok.Count > 0 ? Summary.Of(ok.Select(r => r.BestTestMetric(s.HigherIsBetter)).ToList()) : none;
-            return new ArmSummary(a.Name, a.Optimizer, rs.Count, rs.Count(r => r.Diverged),
+            return new ArmSummary(a.Name, a.Optimizer, rs.Count, rs.Count(r => r.Diverged || r.Failed),
                 final.Mean, final.StdDev, best.Mean, best.StdDev,
                 rs.Average(r => r.MeanEpochSeconds), rs.Average(r => r.OptimizerShare),
                 rs.Select(r => r.FinalTestMetric).ToArray());

@@ -12,13 +12,22 @@ public sealed record EpochMetrics(
     double LearningRate, double WeightNorm, double Stationarity, double Seconds, double OptimizerSeconds, bool Diverged,
     double ValidMetric = double.NaN);
 
-/// <summary>A finished run: one arm, one seed, its epochs; a diverged run stops at the epoch its loss became non-finite.</summary>
+/// <summary>Why a run stopped with an error (e.g. the optimizer's stability refusal), and in which epoch (1-based; 0 = before the first epoch).</summary>
+public sealed record RunFailure(string Reason, int Epoch);
+
+/// <summary>
+/// A finished run: one arm, one seed, its epochs; a diverged run stops at the epoch its loss became non-finite; a failed
+/// run (<see cref="Failure"/>) stopped with an error and keeps the epochs it completed.
+/// </summary>
 public sealed record RunResult(string Arm, int Seed, IReadOnlyList<EpochMetrics> Epochs)
 {
+    /// <summary>Set when the run stopped with an error; the comparison keeps the run (it is not dropped).</summary>
+    public RunFailure? Failure { get; init; }
+    [JsonIgnore] public bool Failed => Failure is not null;
     [JsonIgnore] public bool Diverged => Epochs.Any(e => e.Diverged);
     [JsonIgnore] public int? DivergedAtEpoch => Epochs.FirstOrDefault(e => e.Diverged)?.Epoch;
-    /// <summary>The test metric after the last epoch (NaN for a diverged run).</summary>
-    [JsonIgnore] public double FinalTestMetric => Diverged || Epochs.Count == 0 ? double.NaN : Epochs[^1].TestMetric;
+    /// <summary>The test metric after the last epoch (NaN for a diverged or failed run).</summary>
+    [JsonIgnore] public double FinalTestMetric => Diverged || Failed || Epochs.Count == 0 ? double.NaN : Epochs[^1].TestMetric;
     /// <summary>The best test metric over the epochs before any divergence (highest or lowest as the metric prefers).</summary>
     public double BestTestMetric(bool higherIsBetter)
     {

@@ -7,11 +7,15 @@ namespace AdamFamily.Lab.Training;
 /// <summary>What every trainer of the lab shares: the arm's optimizer, its step, the lr schedule and the weight norm.</summary>
 public static class TrainingSupport
 {
+    /// <summary>The fused kernel's thread cap for the lab's optimizers (null = its default); run units pin it to their thread count.</summary>
+    public static int? KernelThreads { get; set; }
+
     /// <summary>The arm's optimizer over the parameters; a non-finite gradient throws, so the trainer can record divergence.</summary>
     public static AfmdwOptimizer CreateOptimizer(ArmSpec arm, IEnumerable<Parameter> parameters)
     {
         var (preset, options) = Optimizers.ParseArm(arm.Optimizer);
         var opt = Optimizers.Create(preset, parameters, options);
+        if (KernelThreads is { } kt) opt.KernelThreads = kt;
         opt.NonFinitePolicy = NonFinitePolicy.Throw;
         return opt;
     }
