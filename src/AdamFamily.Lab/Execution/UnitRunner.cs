@@ -28,10 +28,11 @@ public static class UnitRunner
     /// </summary>
     public static RunResult Train(ILabTask task, ExperimentSettings s, RunUnit unit, Action<RunProgress>? progress, CancellationToken cancel)
     {
-        int epoch = 0; // 1-based epoch of the last batch seen; 0 = failed before the first batch
+        // The epoch in progress (1-based): after an epoch's last batch, the next one (a refused lr change shows at its first step).
+        int epoch = 1;
         try
         {
-            return task.Train(s, unit.Arm, unit.Seed, p => { epoch = p.Epoch + 1; progress?.Invoke(p); }, cancel);
+            return task.Train(s, unit.Arm, unit.Seed, p => { epoch = Math.Min(s.Epochs, p.Batch == p.Batches ? p.Epoch + 2 : p.Epoch + 1); progress?.Invoke(p); }, cancel);
         }
         catch (OperationCanceledException) { throw; }
         catch (Exception e) when (e is not OutOfMemoryException)

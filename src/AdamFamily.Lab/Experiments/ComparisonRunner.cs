@@ -44,10 +44,28 @@ public static class ComparisonRunner
         settings = Normalise(settings);
         settings.Validate();
         ResultFileNames.CheckDistinct(settings.Arms.Select(a => a.Name));
+        foreach (var arm in settings.Arms) CheckOptimizerOptions(arm);
         ResultsFolder.CheckUsable(outDir);
         if (executor is SlurmExecutor) SlurmExecutor.CheckDir(Path.GetFullPath(outDir));
         executor.Preflight();
         return (settings, TaskLoader.Load(settings));
+    }
+
+    /// <summary>
+    /// Builds the arm's optimizer on a throw-away parameter, so an option value the optimizer refuses (lr=fast, betas out of
+    /// range) is reported before anything is written. The stability refusal of preconditioned decay is not bad input here:
+    /// it is recorded as that arm's failed runs and the comparison goes on.
+    /// </summary>
+    private static void CheckOptimizerOptions(ArmSpec arm)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var p = new TorchSharp.Modules.Parameter(TorchSharp.torch.zeros(1));
+        try { TrainingSupport.CreateOptimizer(arm, new[] { p }).Dispose(); }
+        catch (UnstableDecayException) { }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or NotSupportedException)
+        {
+            throw new ArgumentException($"arm '{arm.Name}' ({arm.Optimizer}): {System.Text.RegularExpressions.Regex.Replace(e.Message, @" \(Parameter '[^']*'\)$", "")}", e);
+        }
     }
 
     /// <summary>The settings with their data path absolute and normalised (a resume from another working directory reads the same data).</summary>

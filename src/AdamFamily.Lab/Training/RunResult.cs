@@ -12,7 +12,7 @@ public sealed record EpochMetrics(
     double LearningRate, double WeightNorm, double Stationarity, double Seconds, double OptimizerSeconds, bool Diverged,
     double ValidMetric = double.NaN);
 
-/// <summary>Why a run stopped with an error (e.g. the optimizer's stability refusal), and in which epoch (1-based; 0 = before the first epoch).</summary>
+/// <summary>Why a run stopped with an error (e.g. the optimizer's stability refusal), and the epoch in progress when it did (1-based).</summary>
 public sealed record RunFailure(string Reason, int Epoch);
 
 /// <summary>
