@@ -33,6 +33,10 @@ public static class ComparisonReport
         if (!File.Exists(store.SettingsPath))
             throw new FileNotFoundException($"'{store.Dir}' is not a comparison folder (no experiment.json).", store.SettingsPath);
         var settings = ExperimentSettings.FromJson(File.ReadAllText(store.SettingsPath), store.SettingsPath);
+        var summaryPath = Path.Combine(store.Dir, "summary.json");
+        var stored = File.Exists(summaryPath) ? ComparisonSummary.FromJson(File.ReadAllText(summaryPath)) : null;
+        // A partial summary (afm summarize on an unfinished folder) covers the seeds every arm has finished: report those.
+        if (stored?.Settings.Seeds is { Length: > 0 } summarised && summarised.All(settings.Seeds.Contains)) settings = settings with { Seeds = summarised };
         var runs = new List<RunResult>();
         var missing = new List<string>();
         foreach (var seed in settings.Seeds)
@@ -43,8 +47,7 @@ public static class ComparisonReport
             }
         if (missing.Count > 0)
             throw new InvalidDataException($"'{store.Dir}' is unfinished: no result for {string.Join(", ", missing)}. Run afm compare on it again to finish it.");
-        var summaryPath = Path.Combine(store.Dir, "summary.json");
-        var summary = File.Exists(summaryPath) ? ComparisonSummary.FromJson(File.ReadAllText(summaryPath)) : ComparisonSummary.From(settings, runs);
+        var summary = stored ?? ComparisonSummary.From(settings, runs);
         return (settings, runs, summary);
     }
 
