@@ -70,6 +70,9 @@ public class SlurmIntegrationTests : IDisposable
         (code, output) = Compare(local, "--executor", "local", "--workers", "2");
         Assert.True(code == 0, output);
         Assert.Equal(Numbers(local), Numbers(slurm));
+        // Every epoch of every run, bit for bit (all but wall-clock time).
+        var settings = new Lab.Experiments.ResultStore(slurm).LoadSettings();
+        Assert.Equal(ExecutionTests.Metrics(local, settings), ExecutionTests.Metrics(slurm, settings));
 
         (code, output) = Afm(null, "status", slurm);
         Assert.True(code == 0, output);

@@ -77,8 +77,8 @@ internal static class StatusCommand
                 else
                 {
                     var log = Path.Combine(dir, "logs", $"unit-{u.Index}.log");
-                    state = File.Exists(log) ? "failed" : "missing";
-                    if (File.Exists(log)) detail = $"no result; log {log}";
+                    state = "missing";
+                    if (File.Exists(log)) detail = $"no result; an earlier local attempt left {log}";
                 }
                 counts[state] = counts.GetValueOrDefault(state) + 1;
                 table.AddRow(u.Index.ToString(), Markup.Escape(u.Arm.Name), u.Seed.ToString(), Colour(state), Markup.Escape(detail));

@@ -28,6 +28,11 @@ public sealed partial class LocalExecutor(AfmCommand afm, int workers, int retri
         var running = new List<Worker>();
         var failed = new List<UnitFailure>();
         var store = ctx.Store;
+        // Interrupted or terminated (Ctrl-C, kill, a closed terminal): take the workers down too, then let the signal do its usual work.
+        void KillAll() { lock (running) foreach (var w in running) try { w.Process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }
+        var signals = OperatingSystem.IsWindows() ? new List<System.Runtime.InteropServices.PosixSignalRegistration>()
+            : new[] { System.Runtime.InteropServices.PosixSignal.SIGINT, System.Runtime.InteropServices.PosixSignal.SIGTERM, System.Runtime.InteropServices.PosixSignal.SIGHUP }
+                .Select(sig => System.Runtime.InteropServices.PosixSignalRegistration.Create(sig, _ => KillAll())).ToList();
         try
         {
             while (queue.Count > 0 || running.Count > 0)
@@ -37,11 +42,12 @@ public sealed partial class LocalExecutor(AfmCommand afm, int workers, int retri
                 {
                     var (unit, attempt) = queue.Dequeue();
                     events.Started?.Invoke(unit, attempt);
-                    running.Add(Worker.Start(afm, ctx, unit, attempt, events));
+                    var worker = Worker.Start(afm, ctx, unit, attempt, events);
+                    lock (running) running.Add(worker);
                 }
                 var exited = running.FirstOrDefault(w => w.Process.HasExited);
                 if (exited is null) { Thread.Sleep(50); continue; }
-                running.Remove(exited);
+                lock (running) running.Remove(exited);
                 exited.Finish();
                 var result = store.TryLoadUnit(exited.Unit, ctx.Plan.SettingsHash);
                 if (result is not null && exited.Process.ExitCode == 0)
@@ -61,6 +67,7 @@ public sealed partial class LocalExecutor(AfmCommand afm, int workers, int retri
         }
         finally
         {
+            foreach (var r in signals) r.Dispose();
             foreach (var w in running) { try { w.Process.Kill(entireProcessTree: true); w.Process.WaitForExit(); w.Finish(); } catch (InvalidOperationException) { } }
         }
         return new ExecutionOutcome(failed);

@@ -75,30 +75,16 @@ public static class ComparisonRunner
     public static ComparisonOutcome Execute(ExperimentSettings settings, string outDir, RunOptions options, CancellationToken cancel = default)
     {
         if (options.ThreadsPerRun < 1) throw new ArgumentOutOfRangeException("threads_per_run", options.ThreadsPerRun, $"--threads-per-run {options.ThreadsPerRun}: must be ≥ 1.");
-        var (s, task) = Validate(settings, outDir, options.Executor);
+        var (s, loaded) = Validate(settings, outDir, options.Executor);
+        ILabTask? task = loaded;
         try
         {
             using var folder = ResultsFolder.Claim(outDir, options.Command);
             var store = new ResultStore(folder.Dir);
             store.BindSettings(s);
-            if (SlurmExecutor.ActiveJob(folder.Dir) is { } active)
-                throw new InvalidOperationException(
-                    $"Slurm job {active.Job.JobId} (submitted {active.Job.Submitted}) still has {active.Tasks.Count} unit(s) queued or running in '{folder.Dir}'. " +
-                    $"Wait for it (`afm status {folder.Dir}`), or `scancel {active.Job.JobId}` first; a second submission would run the same units twice.");
             var plan = RunPlan.ForComparison(s, options.ThreadsPerRun);
-            LabFiles.WriteAtomically(store.PlanPath, plan.ToJson());
-
-            var todo = new List<RunUnit>();
-            foreach (var unit in plan.Units)
-            {
-                if (store.TryLoadUnit(unit, plan.SettingsHash) is { } done) options.Events.Finished?.Invoke(unit, done, true);
-                else todo.Add(unit);
-            }
-            var inProcess = options.Executor is InProcessExecutor;
-            if (!inProcess) { task.Dispose(); task = null!; } // workers load their own copy
-            var execution = options.Executor.Execute(new UnitContext(folder.Dir, plan, s, inProcess ? task : null), todo, options.Events, cancel);
-
-            var results = plan.Units.Select(u => (Unit: u, Result: store.TryLoadUnit(u, plan.SettingsHash))).ToList();
+            if (options.Executor is not InProcessExecutor) { task.Dispose(); task = null; } // workers load their own copy
+            var (execution, results) = PlanRunner.Run(folder.Dir, plan, s, options.Executor, options.Events, task, cancel);
             var missing = results.Where(x => x.Result is null).Select(x => x.Unit).ToList();
             if (missing.Count > 0) return new ComparisonOutcome(folder.Dir, null, execution, missing);
             var summary = WriteSummary(store, s, results.Select(x => x.Result!).ToList());
