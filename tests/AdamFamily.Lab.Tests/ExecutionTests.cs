@@ -141,6 +141,20 @@ public class ExecutionTests : IDisposable
         Assert.Contains("simulated crash of unit 1", failure.LogTail);
         Assert.Equal(new[] { 1 }, bad.Missing.Select(u => u.Index));
         Assert.NotNull(new ResultStore(Path.Combine(_dir, "broken")).TryLoadRun("adamd", 0)); // the other unit went on
+
+        // afm status and afm summarize on the unfinished folder.
+        var brokenDir = Path.Combine(_dir, "broken");
+        var (code, output) = CliEndToEndTests.Afm("status", brokenDir);
+        Assert.True(code == 0, output);
+        Assert.Contains("1 done, 1 missing", output);
+        Assert.Contains("unit-1.log", output);
+        (code, output) = CliEndToEndTests.Afm("summarize", brokenDir);
+        Assert.Equal(1, code); // the only seed lacks an arm: nothing to summarise
+        Assert.Contains("unit 1 (adamw, seed 0)", output);
+        Assert.False(File.Exists(Path.Combine(brokenDir, "summary.json")));
+        (code, output) = CliEndToEndTests.Afm("summarize", _dir);
+        Assert.Equal(2, code);
+        Assert.Contains("not an afm results folder", output);
     }
 
     [Fact]
