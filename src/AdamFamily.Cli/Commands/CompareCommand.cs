@@ -114,7 +114,8 @@ internal static class CompareCommand
             try
             {
                 var options = new RunOptions { Executor = executor, ThreadsPerRun = threads, Command = "afm " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)) };
-                var outcome = UnitProgressView.Run(s, events => ComparisonRunner.Execute(s, dir, options with { Events = events }, cancel));
+                var validated = ComparisonRunner.Validate(s, dir, executor); // everything checked before the progress display and before any write
+                var outcome = UnitProgressView.Run(validated.Settings, events => ComparisonRunner.Execute(validated, dir, options with { Events = events }, cancel));
                 if (outcome.Execution is { Waited: false, JobId: { } job })
                 {
                     AnsiConsole.MarkupLine($"Slurm job [bold]{job}[/] submitted ({outcome.Missing.Count} units). Follow it with `afm status {Markup.Escape(outcome.Dir)}`; `afm summarize {Markup.Escape(outcome.Dir)}` when it is done (or rerun this command: it waits and summarises).");

@@ -75,8 +75,14 @@ public static class ComparisonRunner
     public static ComparisonOutcome Execute(ExperimentSettings settings, string outDir, RunOptions options, CancellationToken cancel = default)
     {
         if (options.ThreadsPerRun < 1) throw new ArgumentOutOfRangeException("threads_per_run", options.ThreadsPerRun, $"--threads-per-run {options.ThreadsPerRun}: must be ≥ 1.");
-        var (s, loaded) = Validate(settings, outDir, options.Executor);
-        ILabTask? task = loaded;
+        return Execute(Validate(settings, outDir, options.Executor), outDir, options, cancel);
+    }
+
+    /// <summary>Runs a comparison <see cref="Validate"/> has checked; takes ownership of its loaded task.</summary>
+    public static ComparisonOutcome Execute((ExperimentSettings Settings, ILabTask Task) validated, string outDir, RunOptions options, CancellationToken cancel = default)
+    {
+        var s = validated.Settings;
+        ILabTask? task = validated.Task;
         try
         {
             using var folder = ResultsFolder.Claim(outDir, options.Command);
