@@ -212,3 +212,50 @@ public class ExecutionTests : IDisposable
         public ExecutionOutcome Execute(UnitContext ctx, IReadOnlyList<RunUnit> todo, UnitEvents events, CancellationToken cancel) => ExecutionOutcome.Empty;
     }
 }
+
+/// <summary>The Slurm job array script and its option handling (no cluster needed).</summary>
+public class SlurmScriptTests
+{
+    [Fact]
+    public void ArraySpecs_AreCompactRanges()
+    {
+        Assert.Equal("0-3,5,7-8", SlurmExecutor.ArraySpec(new[] { 8, 0, 1, 2, 3, 5, 7 }));
+        Assert.Equal("4", SlurmExecutor.ArraySpec(new[] { 4 }));
+        Assert.Equal("1,3,5", SlurmExecutor.ArraySpec(new[] { 5, 3, 1, 3 }));
+    }
+
+    [Fact]
+    public void SlurmArgs_SplitLikeAShell_AndBadOnesAreRefused()
+    {
+        Assert.Equal(new[] { "--partition", "gpu", "--time=1:00:00", "--comment=two words" },
+            SlurmExecutor.SplitArgs("--partition gpu  --time=1:00:00 '--comment=two words'"));
+        Assert.Throws<ArgumentException>(() => SlurmExecutor.SplitArgs("--comment='open"));
+        Assert.Throws<ArgumentException>(() => SlurmExecutor.CheckDir("/tmp/my results"));
+        Assert.Throws<ArgumentException>(() => SlurmExecutor.CheckDir("/tmp/100%"));
+        SlurmExecutor.CheckDir("/shared/runs/fmnist-mlp_2");
+    }
+
+    [Fact]
+    public void TheScript_RunsOneWorkerPerTask_WithThePlansHash_AndThePassedOptions()
+    {
+        var s = ExecutionTests.Small;
+        var plan = RunPlan.ForComparison(s, 2);
+        var ctx = new UnitContext("/shared/runs/x", plan, s);
+        var exec = new SlurmExecutor(new AfmCommand("/opt/afm/afm", Array.Empty<string>()),
+            new SlurmOptions { Concurrency = 3, ExtraArgs = SlurmExecutor.SplitArgs("--partition gpu --time=2:00:00 --gres=gpu:1") });
+        var script = exec.Script(ctx, new[] { plan.Units[1], plan.Units[3] });
+        var lines = script.Split('\n');
+        Assert.Contains("#SBATCH --array=1,3%3", lines);
+        Assert.Contains("#SBATCH --cpus-per-task=2", lines);
+        Assert.Contains("#SBATCH --partition gpu", lines);
+        Assert.Contains("#SBATCH --time=2:00:00", lines);
+        Assert.Contains("#SBATCH --gres=gpu:1", lines);
+        Assert.Contains("#SBATCH --output=/shared/runs/x/slurm/logs/unit-%a.out", lines);
+        Assert.Contains("#SBATCH --requeue", lines);
+        Assert.Contains($"'/opt/afm/afm' 'worker' '--plan' '/shared/runs/x/plan.json' '--unit' \"$SLURM_ARRAY_TASK_ID\" '--plan-hash' '{plan.PlanHash}' '--threads' '2'", lines);
+        // Every #SBATCH line comes before the first command (sbatch stops reading directives there).
+        int lastDirective = Array.FindLastIndex(lines, l => l.StartsWith("#SBATCH"));
+        int firstCommand = Array.FindIndex(lines, l => l.Length > 0 && !l.StartsWith('#'));
+        Assert.True(lastDirective < firstCommand);
+    }
+}

@@ -36,9 +36,11 @@ internal static class WorkerCommand
                 Console.Error.WriteLine($"error: unit {index}: {e.Message}");
                 return 2;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            catch (Exception e)
             {
-                Console.Error.WriteLine($"error: unit {index}: {e.Message}");
+                // Anything else is afm's fault or the machine's (out of memory, a full disk): one line, the trace only with AFM_DEBUG.
+                if (Environment.GetEnvironmentVariable("AFM_DEBUG") is { Length: > 0 }) Console.Error.WriteLine(e);
+                Console.Error.WriteLine($"error: unit {index}: {e.GetType().Name}: {e.Message}");
                 return 3;
             }
         }, CancellationToken.None));
