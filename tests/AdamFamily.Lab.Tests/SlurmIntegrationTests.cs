@@ -115,7 +115,7 @@ public class SlurmIntegrationTests : IDisposable
     }
 
     [SlurmFact]
-    public void ASecondSubmissionIntoTheSameFolder_IsRefusedWhileTheFirstIsQueued()
+    public void ASecondSubmission_IsRefusedWhileTheFirstIsQueued_AndAPlanEditedAfterSubmission_RunsNothing()
     {
         Assert.True(SlurmCli.Check().Ok, "CI=true requires a running Slurm cluster");
         var dir = Path.Combine(_dir, "twice");
@@ -134,6 +134,27 @@ public class SlurmIntegrationTests : IDisposable
             Assert.Equal(2, code);
             (code, output) = Afm(null, "status", dir);
             Assert.Contains("4 queued", output);
+
+            // The plan is edited while the job waits: every task refuses to run it, and nothing is written.
+            var planPath = Path.Combine(dir, "plan.json");
+            File.WriteAllText(planPath, File.ReadAllText(planPath).Replace("\"threads_per_run\": 1", "\"threads_per_run\": 2"));
+            Assert.Equal(0, SlurmCli.Run("scontrol", new[] { "release", job }).Code);
+            var deadline = DateTime.UtcNow.AddMinutes(3);
+            while (SlurmCli.QueuedTasks(job).Count > 0 && DateTime.UtcNow < deadline) Thread.Sleep(500);
+            Assert.Empty(SlurmCli.QueuedTasks(job));
+            for (int unit = 0; unit < 4; unit++)
+            {
+                Assert.Equal("2", File.ReadAllText(SlurmExecutor.ExitPath(dir, unit, job)).Trim());
+                Assert.Contains("edited after afm wrote it", File.ReadAllText(SlurmExecutor.LogPath(dir, unit, "err")));
+            }
+            Assert.Empty(Directory.Exists(Path.Combine(dir, "runs")) ? Directory.GetFiles(Path.Combine(dir, "runs")) : Array.Empty<string>());
+            (code, output) = Afm(null, "status", dir);
+            Assert.Contains("4 failed", output);
+
+            // The same command rewrites the plan, submits again and finishes.
+            (code, output) = Compare(dir, "--executor", "slurm");
+            Assert.True(code == 0, output);
+            Assert.True(File.Exists(Path.Combine(dir, "summary.json")));
         }
         finally { SlurmCli.Run("scancel", new[] { job }); }
     }

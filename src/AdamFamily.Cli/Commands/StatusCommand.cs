@@ -87,6 +87,8 @@ internal static class StatusCommand
             AnsiConsole.MarkupLine(string.Join(", ", new[] { "done", "queued", "running", "pending", "failed", "missing" }.Where(counts.ContainsKey).Select(k => $"{counts[k]} {k}")));
             if (holder is not null) AnsiConsole.MarkupLine($"in use by {Markup.Escape(holder)}");
             if (job is not null) AnsiConsole.MarkupLine($"Slurm job {job.JobId} (submitted {Markup.Escape(job.Submitted)}){(acct is null ? "; sacct: accounting not available, states from squeue and the tasks' exit records" : "")}");
+            try { if (File.Exists(Path.Combine(dir, RunPlan.FileName))) RunPlan.Load(Path.Combine(dir, RunPlan.FileName)); }
+            catch (InvalidDataException e) { AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(e.Message)}[/]"); }
             if (slurmNote is not null) AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(slurmNote)}[/]");
             return 0;
         }

@@ -112,7 +112,9 @@ public static class ComparisonRunner
     {
         var store = new ResultStore(dir);
         var s = store.LoadSettings();
-        int threads = File.Exists(store.PlanPath) ? RunPlan.Load(store.PlanPath).ThreadsPerRun : 1;
+        int threads = 1; // only recorded in the plan; the units and their results do not depend on it
+        try { if (File.Exists(store.PlanPath)) threads = RunPlan.Load(store.PlanPath).ThreadsPerRun; }
+        catch (InvalidDataException) { } // an edited plan: the units are rebuilt from experiment.json all the same
         var plan = RunPlan.ForComparison(s, threads);
         return (s, plan, plan.Units.Select(u => (u, store.TryLoadUnit(u, plan.SettingsHash) ?? store.TryLoadRun(u.Arm.Name, u.Seed))).ToList());
     }
