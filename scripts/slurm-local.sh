@@ -33,7 +33,13 @@ munge_answers() { command -v munge >/dev/null && munge -n </dev/null 2>/dev/null
 
 do_stop() {
   [ -d "$dir" ] || { say "not running (no $dir)"; return 0; }
+  # Jobs first: their steps (slurmstepd and the tasks) would outlive slurmd.
+  if [ -f "$conf" ] && pid_alive "$dir/slurmctld.pid"; then
+    SLURM_CONF=$conf timeout 10 scancel --user="$(id -un)" 2>/dev/null || true
+    for _ in $(seq 50); do [ -z "$(SLURM_CONF=$conf timeout 5 squeue -h 2>/dev/null)" ] && break; sleep 0.2; done
+  fi
   stop_pidfile "$dir/watchdog.pid"
+  stop_pidfile "$dir/watchdog-sleep.pid"
   stop_pidfile "$dir/slurmd.pid"
   stop_pidfile "$dir/slurmctld.pid"
   stop_pidfile "$dir/munged.pid"   # only present when this script started munged
@@ -130,7 +136,9 @@ EOF
   (
     trap - EXIT
     exec >/dev/null 2>&1 </dev/null
-    sleep "$ttl" && AFM_SLURM_DIR=$dir "$0" stop
+    sleep "$ttl" &
+    echo $! > "$dir/watchdog-sleep.pid"
+    wait $! && AFM_SLURM_DIR=$dir "$0" stop
   ) &
   echo $! > "$dir/watchdog.pid"
   say "up: node $host, $cpus CPUs, on 127.0.0.1 (stops by itself after ${ttl}s)"
