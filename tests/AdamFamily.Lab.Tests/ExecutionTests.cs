@@ -205,6 +205,36 @@ public class ExecutionTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "clash")));
     }
 
+    [Fact]
+    public void TuningTrials_AreUnitsToo_AndRunThroughTheSameExecutors()
+    {
+        // What afm tune hands the executors: the arm at each trial's point, a trial id, its own result file.
+        var s = Small with { Seeds = new[] { 0 }, Epochs = 1 };
+        var units = new[] { "1e-3", "3e-3" }.Select((lr, t) =>
+            new RunUnit(0, new ArmSpec("adamd", $"adamd:lr={lr}"), Seed: 5, Result: $"trials/adamd-t{t}-seed5.jsonl", Trial: $"t{t}")).ToList();
+        var results = new List<RunResult?[]>();
+        foreach (var (name, executor) in new (string, IUnitExecutor)[] { ("inprocess", new InProcessExecutor()), ("local", new LocalExecutor(TestAfm, 2, 0)) })
+        {
+            var dir = Path.Combine(_dir, "tune-" + name);
+            using var folder = ResultsFolder.Claim(dir);
+            var store = new ResultStore(folder.Dir);
+            store.BindSettings(s);
+            var plan = RunPlan.Create("tune", "experiment.json", RunPlan.HashOf(s), 1, units);
+            var (execution, got) = PlanRunner.Run(folder.Dir, plan, s, executor, new UnitEvents(), null, default);
+            Assert.Empty(execution.Failed);
+            Assert.Contains("\"trial\":\"t1\"", File.ReadAllLines(Path.Combine(dir, "trials", "adamd-t1-seed5.jsonl"))[0]);
+            if (name == "local") Assert.Contains("afm-progress unit=1 epoch=1/1", File.ReadAllText(Path.Combine(dir, "logs", "unit-1.log"))); // run by a worker process
+            results.Add(got.Select(x => x.Result).ToArray());
+            // A second pass finds both trials done and runs nothing.
+            var reused = new List<int>();
+            PlanRunner.Run(folder.Dir, plan, s, new NoOpExecutor(), new UnitEvents { Finished = (u, _, r) => { if (r) reused.Add(u.Index); } }, null, default);
+            Assert.Equal(new[] { 0, 1 }, reused);
+        }
+        Assert.All(results, r => Assert.All(r, x => Assert.NotNull(x)));
+        Assert.Equal(results[0].Select(r => r!.Epochs.Select(WithoutTimes).ToArray()), results[1].Select(r => r!.Epochs.Select(WithoutTimes).ToArray()));
+        Assert.NotEqual(results[0][0]!.Epochs[0].TestLoss, results[0][1]!.Epochs[0].TestLoss); // the two points differ
+    }
+
     /// <summary>Runs nothing (to look at a prepared folder).</summary>
     private sealed class NoOpExecutor : IUnitExecutor
     {
