@@ -16,7 +16,7 @@ internal sealed class ExecutionOptions
     public readonly Option<int?> Workers = new("--workers") { Description = "local: units at once (default: cores / threads per run)." };
     public readonly Option<int?> ThreadsPerRun = new("--threads-per-run") { Description = "LibTorch threads each unit pins, whatever runs it (default: local cores / workers, slurm 1, inprocess all cores)." };
     public readonly Option<int> Retries = new("--retries") { Description = "Reruns of a unit whose worker or array task ended without a result (default 1).", DefaultValueFactory = _ => 1 };
-    public readonly Option<string?> SlurmArgs = new("--slurm-args") { Description = "slurm: sbatch options passed through, e.g. \"--partition=gpu --time=2:00:00 --gres=gpu:1\"." };
+    public readonly Option<string?> SlurmArgs = new("--slurm-args") { Description = "slurm: sbatch options passed through, given with = as they start with --: --slurm-args=\"--partition=gpu --time=2:00:00 --gres=gpu:1\"." };
     public readonly Option<int?> SlurmConcurrency = new("--slurm-concurrency") { Description = "slurm: at most K array tasks at once (%K)." };
     public readonly Option<bool> NoWait = new("--no-wait") { Description = "slurm: return after submission, printing the job id (then afm status / afm summarize DIR)." };
     public readonly Option<string?> Afm = new("--afm") { Description = "slurm/local: the afm the workers run (an apphost path, an afm.dll, or a command on the nodes' PATH; default: this afm)." };
