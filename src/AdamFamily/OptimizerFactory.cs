@@ -51,7 +51,11 @@ public static class Optimizers
         {
             char ch = i < spec.Length ? spec[i] : ',';
             if (ch is '(' or '[') depth++;
-            else if (ch is ')' or ']') depth--;
+            else if (ch is ')' or ']')
+            {
+                // A stray closing bracket used to swallow the rest of the string (options silently ignored).
+                if (--depth < 0) throw new ArgumentException($"Cannot read optimizer options '{spec}': unbalanced '{ch}' at character {i + 1}.", nameof(spec));
+            }
             else if (ch == ',' && depth == 0)
             {
                 var item = spec[start..i].Trim();
@@ -62,6 +66,7 @@ public static class Optimizers
                 result.Add(new(item[..eq].Trim(), item[(eq + 1)..].Trim()));
             }
         }
+        if (depth != 0) throw new ArgumentException($"Cannot read optimizer options '{spec}': a bracket is never closed.", nameof(spec));
         return result;
     }
 

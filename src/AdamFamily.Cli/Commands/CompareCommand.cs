@@ -58,7 +58,7 @@ internal static class CompareCommand
                     ? ExperimentSettings.FromJson(File.Exists(file) ? File.ReadAllText(file) : throw new FileNotFoundException($"experiment file '{file}' does not exist."), file)
                     : r.GetValue(protocol) is { } p ? Protocols.Get(p, r.GetValue(scale)!) : new ExperimentSettings { Protocol = "custom" };
                 if (r.GetValue(arms) is { Length: > 0 } a) s = s with { Arms = a.Select(ExperimentSettings.ParseArm).ToArray(), Baseline = null };
-                if (r.GetValue(seeds) is { } sd) s = s with { Seeds = ParseSeeds(sd) };
+                if (r.GetValue(seeds) is { } sd) s = s with { Seeds = ExperimentSettings.ParseSeeds(sd) };
                 if (r.GetValue(epochs) is { } e) s = s with { Epochs = e };
                 if (r.GetValue(task) is { } t) s = s with { Task = t.ToLowerInvariant() };
                 if (r.GetValue(data) is { } d) s = s with { DataPath = d };
@@ -66,9 +66,20 @@ internal static class CompareCommand
                 if (r.GetValue(batch) is { } b) s = s with { BatchSize = b };
                 if (r.GetValue(trainSubset) is { } ts) s = s with { TrainSubset = ts };
                 if (r.GetValue(testSubset) is { } te) s = s with { TestSubset = te };
-                if (r.GetValue(schedule) is { } sc) s = s with { Schedule = s.Schedule with { Kind = sc.ToLowerInvariant() } };
-                if (r.GetValue(milestones) is { } ms) s = s with { Schedule = s.Schedule with { Kind = "multistep", Milestones = ms.Split(',').Select(x => int.Parse(x.Trim(), CultureInfo.InvariantCulture) - 1).ToArray() } };
-                if (r.GetValue(gamma) is { } g) s = s with { Schedule = s.Schedule with { Gamma = g } };
+                if (r.GetValue(schedule) is { } sc)
+                {
+                    var kind = sc.ToLowerInvariant();   // another kind drops a protocol's milestones rather than keeping ignored ones
+                    s = s with { Schedule = s.Schedule with { Kind = kind, Milestones = kind == "multistep" ? s.Schedule.Milestones : null } };
+                }
+                if (r.GetValue(milestones) is { } ms)
+                {
+                    if (r.GetValue(schedule) is { } k && !k.Equals("multistep", StringComparison.OrdinalIgnoreCase))
+                        throw new ArgumentException($"--milestones applies to --schedule multistep, not '{k}'.");
+                    s = s with { Schedule = s.Schedule with { Kind = "multistep", Milestones = ScheduleSpec.ParseMilestones(ms) } };
+                }
+                if (r.GetValue(gamma) is { } g)
+                    s = s.Schedule.Kind == "multistep" ? s with { Schedule = s.Schedule with { Gamma = g } }
+                        : throw new ArgumentException($"--gamma applies to the multistep schedule, not '{s.Schedule.Kind}' (give --milestones too).");
                 if (r.GetValue(clip) is { } c) s = s with { ClipGradNorm = c };
                 if (r.GetValue(augment) is { } au) s = s with { Augment = au };
                 if (r.GetValue(baseline) is { } bl) s = s with { Baseline = bl };
@@ -97,8 +108,7 @@ internal static class CompareCommand
             }
             catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException)
             {
-                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-                return 2;
+                return ExitCodes.Report(e);
             }
 
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", s.Protocol == "custom" ? "compare" : s.Protocol);
@@ -112,19 +122,10 @@ internal static class CompareCommand
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or InvalidDataException)
             {
-                if (Environment.GetEnvironmentVariable("AFM_DEBUG") is not null) Console.Error.WriteLine(e);
-                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-                return 2;
+                return e is InvalidOperationException ? ExitCodes.ReportAsBadInput(e) : ExitCodes.Report(e);
             }
         });
         return cmd;
-    }
-
-    private static int[] ParseSeeds(string text)
-    {
-        if (!text.Contains(',') && int.TryParse(text, out var n))
-            return n >= 1 ? Enumerable.Range(0, n).ToArray() : throw new ArgumentException($"--seeds {text}: need at least one seed.");
-        return text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(x => int.TryParse(x.Trim(), out var v) ? v : throw new ArgumentException($"--seeds: '{x}' is not an integer.")).ToArray();
     }
 
     private static ComparisonSummary RunWithProgress(ExperimentSettings s, string dir)

@@ -37,7 +37,7 @@ internal static class TheoryCommand
         {
             problems, steps, lr, eps, wd, seed, outDir,
         };
-        cmd.SetAction(r => Guard(() =>
+        cmd.SetAction(r =>
         {
             var s = new StationaritySettings
             {
@@ -47,12 +47,13 @@ internal static class TheoryCommand
             };
             foreach (var p in s.Problems) FullBatchProblem.Create(p).Dispose();
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", "theory-stationarity");
+            AdamFamily.Lab.LabFiles.CheckWritableFolder(dir, "--out");
             var result = Stationarity.Run(s, p => AnsiConsole.MarkupLine($"[grey]running {Markup.Escape(p)}...[/]"));
             var files = Stationarity.Save(result, dir);
             PrintStationarity(result);
             AnsiConsole.MarkupLine($"Plots and numbers: {Markup.Escape(Path.GetFullPath(dir))} ({files.Count} files)");
             return 0;
-        }));
+        });
         return cmd;
     }
 
@@ -104,7 +105,7 @@ internal static class TheoryCommand
         {
             steps, lr, eps, wd, theta, t, p, est, seed, outDir,
         };
-        cmd.SetAction(r => Guard(() =>
+        cmd.SetAction(r =>
         {
             var s = new SgdLimitSettings
             {
@@ -114,12 +115,13 @@ internal static class TheoryCommand
             };
             foreach (var e in s.Estimators) SgdLimit.PresetOf(e);
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", "theory-sgd-limit");
+            AdamFamily.Lab.LabFiles.CheckWritableFolder(dir, "--out");
             var result = SgdLimit.Run(s);
             var files = SgdLimit.Save(result, dir);
             PrintSgdLimit(result);
             AnsiConsole.MarkupLine($"Plots and numbers: {Markup.Escape(Path.GetFullPath(dir))} ({files.Count} files)");
             return 0;
-        }));
+        });
         return cmd;
     }
 
@@ -162,18 +164,19 @@ internal static class TheoryCommand
         {
             eps, wd, steps, factors, outDir,
         };
-        cmd.SetAction(r => Guard(() =>
+        cmd.SetAction(r =>
         {
             var f = r.GetValue(factors)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(x => double.TryParse(x, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 ? v : throw new ArgumentException($"--factors: '{x}' is not a positive number.")).ToArray();
             var s = new StabilitySettings { Eps = r.GetValue(eps), WeightDecay = r.GetValue(wd), Steps = r.GetValue(steps), Factors = f };
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", "theory-stability");
+            AdamFamily.Lab.LabFiles.CheckWritableFolder(dir, "--out");
             var result = Stability.Run(s);
             var files = Stability.Save(result, dir);
             PrintStability(result);
             AnsiConsole.MarkupLine($"Plots and numbers: {Markup.Escape(Path.GetFullPath(dir))} ({files.Count} files)");
             return 0;
-        }));
+        });
         return cmd;
     }
 
@@ -199,16 +202,5 @@ internal static class TheoryCommand
         if (refusal?.Message is { } m) AnsiConsole.MarkupLine($"[bold]Message at c = {refusal.Factor:G4}:[/] {Markup.Escape(m)}");
         if (r.LearningRateChangeMessage is { } lm) AnsiConsole.MarkupLine($"[bold]At a learning-rate change[/] (built at c = 0.9, lr raised to c = 1.5 after one step): {Markup.Escape(lm)}");
         else AnsiConsole.MarkupLine("[red]The check did not fire at the learning-rate change.[/]");
-    }
-
-    internal static int Guard(Func<int> body)
-    {
-        try { return body(); }
-        catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidOperationException)
-        {
-            if (Environment.GetEnvironmentVariable("AFM_DEBUG") is not null) Console.Error.WriteLine(e);
-            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-            return 2;
-        }
     }
 }

@@ -29,7 +29,7 @@ internal static class ToyCommand
         {
             function, optimizers, steps, start, wd, lr, eps, search, grid, outDir,
         };
-        cmd.SetAction(r => TheoryCommand.Guard(() =>
+        cmd.SetAction(r =>
         {
             var s = new ToySettings
             {
@@ -44,12 +44,13 @@ internal static class ToyCommand
                 Grid = r.GetValue(grid) is { } g ? ParseGrid(g) : d.Grid,
             };
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", "toy");
+            AdamFamily.Lab.LabFiles.CheckWritableFolder(dir, "--out");
             var result = Toy.Run(s, p => AnsiConsole.MarkupLine($"[grey]running {Markup.Escape(p)}{(s.Search ? $" at {s.Grid.Length} learning rates" : "")}...[/]"));
             var files = Toy.Save(result, dir);
             Print(result);
             AnsiConsole.MarkupLine($"Plot and numbers: {Markup.Escape(string.Join(", ", files.Select(Path.GetFullPath)))}");
             return 0;
-        }));
+        });
         return cmd;
     }
 

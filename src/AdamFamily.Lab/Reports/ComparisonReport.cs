@@ -44,8 +44,21 @@ public static class ComparisonReport
         if (missing.Count > 0)
             throw new InvalidDataException($"'{store.Dir}' is unfinished: no result for {string.Join(", ", missing)}. Run afm compare on it again to finish it.");
         var summaryPath = Path.Combine(store.Dir, "summary.json");
-        var summary = File.Exists(summaryPath) ? ComparisonSummary.FromJson(File.ReadAllText(summaryPath)) : ComparisonSummary.From(settings, runs);
+        var summary = File.Exists(summaryPath) ? ReadSummary(summaryPath) : ComparisonSummary.From(settings, runs);
         return (settings, runs, summary);
+    }
+
+    private static ComparisonSummary ReadSummary(string path)
+    {
+        try
+        {
+            return ComparisonSummary.FromJson(File.ReadAllText(path)) is { Arms: not null, Versus: not null, Settings: not null } s ? s
+                : throw new InvalidDataException($"'{path}': not a summary of afm compare (settings, arms or versus missing). Delete it and run afm report again to recompute it.");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"'{path}': corrupt summary ({e.Message}). Delete it and run afm report again to recompute it from the runs.", e);
+        }
     }
 
     /// <summary>Writes plots, report.html and summary.md into the folder; returns the report's path.</summary>

@@ -10,7 +10,7 @@ public static class TrainingSupport
     /// <summary>The arm's optimizer over the parameters; a non-finite gradient throws, so the trainer can record divergence.</summary>
     public static AfmdwOptimizer CreateOptimizer(ArmSpec arm, IEnumerable<Parameter> parameters)
     {
-        var (preset, options) = Optimizers.ParseArm(arm.Optimizer);
+        var (preset, options) = ArmGrammar.Parse(arm);
         var opt = Optimizers.Create(preset, parameters, options);
         opt.NonFinitePolicy = NonFinitePolicy.Throw;
         return opt;
