@@ -52,7 +52,7 @@ public static class Presets
         P<Adamax>("adamax", "PyTorch Adamax: infinity-norm second moment, coupled L2", Common, () => With(Torch(), o => { o.LearningRate = 2e-3; o.Estimator = "infinity"; }), (g, d) => new Adamax(g, d)),
         P<SGD>("sgd", "PyTorch SGD: momentum, dampening, nesterov, coupled weight_decay (momentum 0)", new[] { "lr", "momentum", "dampening", "nesterov", "weight_decay", "maximize" },
             () => With(Torch(), o => { o.Estimator = "none"; o.Direction = Direction.Sgd; }), (g, d) => new SGD(g, d)),
-        P<AdaBelief>("adabelief", "official AdaBelief: (g − m)² second moment, ε 1e-16 outside, decoupled decay", Common, () => With(Torch(), o => { o.Estimator = "adabelief"; o.Eps = 1e-16; o.Decay = DecayPlacement.Decoupled; }), (g, d) => new AdaBelief(g, d)),
+        P<AdaBelief>("adabelief", "official AdaBelief (adabelief_pytorch 0.2.0 defaults): (g − m)² second moment, ε 1e-16 outside, decoupled decay, rectified as RAdam", Common, () => With(Torch(), o => { o.Estimator = "adabelief"; o.Eps = 1e-16; o.Decay = DecayPlacement.Decoupled; o.Rectify = true; }), (g, d) => new AdaBelief(g, d)),
         P<Yogi>("yogi", "Yogi: additive second moment, ε 1e-3 outside, v₀ 1e-6, decoupled decay (η 1e-2)", Common.Concat(new[] { "initial_accumulator" }).ToArray(),
             () => With(Torch(), o => { o.LearningRate = 1e-2; o.Estimator = "yogi"; o.Eps = 1e-3; o.InitialAccumulator = 1e-6; o.Decay = DecayPlacement.Decoupled; }), (g, d) => new Yogi(g, d)),
     };
@@ -182,7 +182,10 @@ public sealed class SGD : AfmdwOptimizer
     public SGD(IEnumerable<ParamGroup> groups, AfmdwOptions? defaults = null) : base(Presets.Complete("sgd", defaults), groups) { }
 }
 
-/// <summary>The official AdaBelief (ε 1e-16 outside the root, decoupled decay, no rectification).</summary>
+/// <summary>
+/// The official AdaBelief with adabelief_pytorch 0.2.0's defaults: ε 1e-16 outside the root, decoupled decay, and
+/// rectify=True (RAdam's rectification: an SGD-with-momentum step while ρ_t ≤ 5, then the rectified adaptive step).
+/// </summary>
 public sealed class AdaBelief : AfmdwOptimizer
 {
     public AdaBelief(IEnumerable<Parameter> parameters, AfmdwOptions? options = null) : base(Presets.Complete("adabelief", options), new[] { new ParamGroup(parameters) }) { }

@@ -280,11 +280,28 @@ public static class CorpusReader
         return head[..n].Contains((byte)0);
     }
 
-    /// <summary>The words of every non-blank line of a file, in order (without &lt;eos&gt;).</summary>
+    // Strict UTF-8: a byte sequence that is not UTF-8 is an error naming the file and line, never a silent U+FFFD.
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// The words of every non-blank line of a file, in order (without &lt;eos&gt;). The file must be UTF-8 text:
+    /// invalid UTF-8 or a NUL byte (a binary file) throws <see cref="InvalidDataException"/> naming the file and line.
+    /// </summary>
     public static IEnumerable<string[]> ReadLines(string path, bool plainText)
     {
-        foreach (var raw in File.ReadLines(path, Encoding.UTF8))
+        using var reader = new StreamReader(path, StrictUtf8, detectEncodingFromByteOrderMarks: false);
+        for (long lineNo = 1; ; lineNo++)
         {
+            string? raw;
+            try { raw = reader.ReadLine(); }
+            catch (DecoderFallbackException e)
+            {
+                throw new InvalidDataException($"'{path}': not UTF-8 text: invalid byte sequence at line {lineNo} ({e.Message.Split('\n')[0]}). " +
+                                               "Give a UTF-8 text file (convert with iconv, e.g. iconv -f latin1 -t utf-8).", e);
+            }
+            if (raw is null) yield break;
+            if (raw.Contains('\0')) throw new InvalidDataException($"'{path}': a NUL byte at line {lineNo}: this is a binary file, not text.");
+            if (lineNo == 1 && raw.Length > 0 && raw[0] == '\uFEFF') raw = raw[1..];   // a UTF-8 byte-order mark is not a word
             var line = plainText ? StripControls(raw) : raw;
             if (plainText && line.Trim() is "%" or "%%") continue;
             var words = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);

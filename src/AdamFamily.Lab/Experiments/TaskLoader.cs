@@ -63,12 +63,21 @@ public static class TaskLoader
             task = raw.Subset(Math.Min(s.TrainSubset ?? raw.Train.Count, raw.Train.Count), Math.Min(s.TestSubset ?? raw.Test.Count, raw.Test.Count));
             raw.Dispose();
         }
+        if (task.Train.Count == 0 || task.Test.Count == 0)
+        {
+            var empty = task.Train.Count == 0 ? "training" : "test";
+            task.Dispose();
+            throw new InvalidDataException($"{s.Task}{(s.DataPath is null ? "" : $" ('{s.DataPath}')")}: the {empty} set has 0 records; it needs at least one.");
+        }
         if (mean is null) return task;
         using (task)
         {
             return new ImageTask(task.Name,
                 new LabDataset(task.Train.Name, Transforms.Normalize(task.Train.Inputs, mean, std!).DetachFromDisposeScope(), task.Train.Labels.clone().DetachFromDisposeScope(), task.NumClasses),
-                new LabDataset(task.Test.Name, Transforms.Normalize(task.Test.Inputs, mean, std!).DetachFromDisposeScope(), task.Test.Labels.clone().DetachFromDisposeScope(), task.NumClasses));
+                new LabDataset(task.Test.Name, Transforms.Normalize(task.Test.Inputs, mean, std!).DetachFromDisposeScope(), task.Test.Labels.clone().DetachFromDisposeScope(), task.NumClasses))
+            {
+                BlackPixel = Transforms.BlackAfterNormalisation(mean, std!),   // crop padding is black, as torchvision pads before normalising
+            };
         }
     }
 }
