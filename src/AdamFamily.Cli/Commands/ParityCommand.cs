@@ -61,6 +61,10 @@ internal static class ParityCommand
             if (c.Shapes.Length == 0) throw new InvalidDataException($"{name}: no parameters (empty 'shapes').");
             if (c.Shapes.Any(sh => sh.Any(d => d < 0))) throw new InvalidDataException($"{name}: a negative dimension in 'shapes'.");
             if (c.Lrs.Any(lr => !double.IsFinite(lr))) throw new InvalidDataException($"{name}: a non-finite learning rate in 'lrs'.");
+            // The replay takes each step's lr from 'lrs'; an options.lr that says otherwise would be silently ignored.
+            foreach (var (key, value) in c.Options.Where(kv => kv.Key.Trim().Equals("lr", StringComparison.OrdinalIgnoreCase)))
+                if (!double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var lr) || lr != c.Lrs[0])
+                    throw new InvalidDataException($"{name}: options.lr = '{value}' disagrees with lrs[0] = {c.Lrs[0].ToString("R", System.Globalization.CultureInfo.InvariantCulture)} (the replay uses 'lrs').");
         }
         var dup = cases.GroupBy(c => c.Name).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null) throw new InvalidDataException($"'{file}': case name '{dup.Key}' is used {dup.Count()} times.");
