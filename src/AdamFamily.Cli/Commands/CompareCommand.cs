@@ -105,6 +105,10 @@ internal static class CompareCommand
                     s = s with { Task = "synthetic", TrainSubset = null, TestSubset = null };
                 }
                 s.Validate();
+                if (r.GetValue(milestones) is not null && s.MilestonesPastTheRun is { Length: > 0 } past)
+                    throw new ArgumentException($"--milestones: epoch {string.Join(",", past)} is past the last of the {s.Epochs} epochs: that drop would never happen (a drop applies from epoch 2 to {s.Epochs}).");
+                if (s.MilestonesPastTheRun is { Length: > 0 } skipped)
+                    AnsiConsole.MarkupLine($"[yellow]note: the lr drop at epoch {string.Join(",", skipped)} is past the last of the {s.Epochs} epochs and will not happen (give --milestones to move it).[/]");
             }
             catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException)
             {

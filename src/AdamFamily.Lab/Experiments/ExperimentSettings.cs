@@ -178,15 +178,20 @@ public sealed record ExperimentSettings
         }
         if (ms.Length == 0) throw new ArgumentException("schedule multistep needs milestones (--milestones 9 or 150,225).", "milestones");
         // Milestones are 0-based epoch indices; the scheduler steps after each epoch, so index 0 never takes effect.
+        // A milestone at or past the last epoch is allowed here (a protocol run with fewer --epochs keeps its
+        // schedule); the command line refuses one the user typed (see MilestonesPastTheRun).
         foreach (var m in ms)
-            if (m < 1 || m >= Epochs)
+            if (m < 1 || m > MaxEpochs)
                 throw new ArgumentOutOfRangeException("milestones", m,
-                    $"milestones: epoch {(long)m + 1} (1-based; {m} 0-based) is outside this run of {Epochs} epochs: a drop takes effect from epoch 2 to {Epochs} " +
-                    "(give --milestones within that range, or --schedule constant).");
+                    $"milestones: epoch {(long)m + 1} (1-based; {m} 0-based) cannot take effect: a drop applies from epoch 2 on " +
+                    "(the first epoch always runs at the initial lr; give --milestones 2 or later, or --schedule constant).");
         for (int i = 1; i < ms.Length; i++)
             if (ms[i] <= ms[i - 1])
                 throw new ArgumentException($"milestones {string.Join(",", ms.Select(m => m + 1))} (1-based): must increase strictly.", "milestones");
     }
+
+    /// <summary>Multistep milestones (1-based) at or past the last epoch: they never take effect in this run.</summary>
+    [JsonIgnore] public int[] MilestonesPastTheRun => Schedule is { Kind: "multistep", Milestones: { } ms } ? ms.Where(m => m >= Epochs).Select(m => m + 1).ToArray() : Array.Empty<int>();
 
     private static string Num(double x) => x.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

@@ -33,6 +33,7 @@ public class CliHardeningTests : IDisposable
         AssertRefused(Afm("compare", "--task", "synthetic", "--arm", "adam", "--milestones", "99999999999", "--out", o), 2, "--milestones", "99999999999");
         AssertRefused(Afm("compare", "--task", "synthetic", "--arm", "adam", "--milestones", "0", "--out", o), 2, "--milestones", "'0'");
         AssertRefused(Afm("compare", "--task", "synthetic", "--arm", "adam", "--milestones", "abc", "--out", o), 2, "--milestones", "'abc'");
+        AssertRefused(Afm("compare", "--task", "synthetic", "--arm", "adam", "--epochs", "3", "--milestones", "4", "--out", o), 2, "--milestones", "epoch 4");
         AssertRefused(Afm("compare", "--task", "synthetic", "--arm", "adam", "--milestones", "2", "--gamma", "0", "--out", o), 2, "gamma", "0");
         AssertRefused(Afm("compare", "--task", "synthetic", "--arm", "adam", "--clip", "nan", "--out", o), 2, "clip", "NaN");
         AssertRefused(Afm("compare", "--task", "synthetic", "--arm", "adam", "--epochs", "-1", "--out", o), 2, "epochs", "-1");

@@ -18,7 +18,7 @@ public class SettingsValidationTests
         { "gamma 0", s => s with { Schedule = new ScheduleSpec("multistep", new[] { 1 }, 0) }, new[] { "gamma", "0" } },
         { "gamma < 0", s => s with { Schedule = new ScheduleSpec("multistep", new[] { 1 }, -0.5) }, new[] { "gamma", "-0.5" } },
         { "gamma NaN", s => s with { Schedule = new ScheduleSpec("multistep", new[] { 1 }, double.NaN) }, new[] { "gamma", "NaN" } },
-        { "milestone past the run", s => s with { Schedule = new ScheduleSpec("multistep", new[] { 99 }) }, new[] { "milestones", "100" } },
+        { "milestone absurd", s => s with { Schedule = new ScheduleSpec("multistep", new[] { int.MaxValue }) }, new[] { "milestones", "2147483648" } },
         { "milestone 0 (never takes effect)", s => s with { Schedule = new ScheduleSpec("multistep", new[] { 0 }) }, new[] { "milestones", "epoch 1" } },
         { "milestone negative", s => s with { Schedule = new ScheduleSpec("multistep", new[] { -5 }) }, new[] { "milestones", "-4" } },
         { "milestones not increasing", s => s with { Schedule = new ScheduleSpec("multistep", new[] { 2, 1 }) }, new[] { "milestones", "3,2" } },
@@ -72,6 +72,7 @@ public class SettingsValidationTests
     [InlineData("1", "'1'")]              // the lr would drop before the first epoch: MultiStepLR never applies index 0
     [InlineData("abc", "'abc'")]
     [InlineData("99999999999", "'99999999999'")]
+    [InlineData("200000", "200000")]
     [InlineData("-3", "'-3'")]
     [InlineData("5,", "'5,'")]
     [InlineData("", "''")]
@@ -89,10 +90,13 @@ public class SettingsValidationTests
     }
 
     [Fact]
-    public void MilestonesText_IsOneBased()
+    public void MilestonesText_IsOneBased_AndOnesPastTheRunAreReported()
     {
         Assert.Equal(new[] { 1, 2 }, ScheduleSpec.ParseMilestones("2, 3"));
-        (Good with { Schedule = new ScheduleSpec("multistep", ScheduleSpec.ParseMilestones("2,3")) }).Validate();
+        var s = Good with { Schedule = new ScheduleSpec("multistep", ScheduleSpec.ParseMilestones("2,3")) };
+        s.Validate();
+        Assert.Empty(s.MilestonesPastTheRun);
+        Assert.Equal(new[] { 9 }, (s with { Schedule = new ScheduleSpec("multistep", new[] { 8 }) }).MilestonesPastTheRun);
     }
 
     [Theory]
