@@ -55,7 +55,8 @@ internal static class CompareCommand
             try
             {
                 s = r.GetValue(experiment) is { } file
-                    ? ExperimentSettings.FromJson(File.Exists(file) ? File.ReadAllText(file) : throw new FileNotFoundException($"experiment file '{file}' does not exist."), file)
+                    ? ExperimentSettings.FromJson(File.Exists(file) ? File.ReadAllText(file)
+                        : throw new FileNotFoundException(Directory.Exists(file) ? $"experiment file '{file}' is a folder; give the JSON file (e.g. {Path.Combine(file, "experiment.json")})." : $"experiment file '{file}' does not exist."), file)
                     : r.GetValue(protocol) is { } p ? Protocols.Get(p, r.GetValue(scale)!) : new ExperimentSettings { Protocol = "custom" };
                 if (r.GetValue(arms) is { Length: > 0 } a) s = s with { Arms = a.Select(ExperimentSettings.ParseArm).ToArray(), Baseline = null };
                 if (r.GetValue(seeds) is { } sd) s = s with { Seeds = ExperimentSettings.ParseSeeds(sd) };

@@ -19,6 +19,7 @@ internal static class ReportCommand
     /// <summary>Renders a folder; prints where things went. Returns 0; a missing, corrupt or unwritable folder throws (exit 2 by ExitCodes).</summary>
     public static int Render(string dir, bool tensorboard)
     {
+        if (File.Exists(dir)) throw new IOException($"'{dir}' is a file; give a comparison folder (the --out of afm compare).");
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"'{dir}' does not exist (give the --out folder of afm compare).");
         var html = ComparisonReport.Write(dir);
         AnsiConsole.MarkupLine($"report: {Markup.Escape(Path.GetFullPath(html))} (and summary.md, plots/*.png|svg)");

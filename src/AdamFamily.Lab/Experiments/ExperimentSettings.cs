@@ -92,8 +92,24 @@ public sealed record ExperimentSettings
         catch (JsonException e)
         {
             var where = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" at {e.Path}";
-            throw new InvalidDataException($"'{source}': not a valid experiment file{where}: {e.Message}", e);
+            throw new InvalidDataException($"'{source}': not a valid experiment file{where}: {JsonProblem(e)}", e);
         }
+    }
+
+    // System.Text.Json's messages name .NET types; say what is wrong in the file's own terms.
+    private static string JsonProblem(JsonException e)
+    {
+        var m = e.Message;
+        var key = System.Text.RegularExpressions.Regex.Match(m, "'([^']+)'");
+        if (m.Contains("could not be mapped to any .NET member", StringComparison.Ordinal) && key.Success)
+            return $"unknown key '{key.Groups[1].Value}' (a typo? the keys are those afm writes in experiment.json).";
+        if (m.Contains("doesn't allow setting null", StringComparison.Ordinal) || m.Contains("doesn't allow null", StringComparison.Ordinal))
+            return $"{(key.Success ? $"'{JsonNamingPolicy.SnakeCaseLower.ConvertName(key.Groups[1].Value)}'" : "a value")} cannot be null; give a value or leave the key out for the default.";
+        if (m.Contains("missing required properties", StringComparison.Ordinal))
+            return "a required key is missing: " + m[(m.IndexOf("including:", StringComparison.Ordinal) is var i and >= 0 ? i + 10 : 0)..].Trim().TrimEnd('.') + ".";
+        if (m.Contains("could not be converted to", StringComparison.Ordinal))
+            return $"a value of the wrong type ({System.Text.RegularExpressions.Regex.Replace(m.Split(". Path:")[0], @"System\.|AdamFamily\.Lab\.Experiments\.", "")}).";
+        return m;
     }
 
     /// <summary>The most seeds (runs per arm) a comparison may have.</summary>

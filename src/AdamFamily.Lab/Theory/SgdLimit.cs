@@ -67,8 +67,14 @@ public static class SgdLimit
 
     public static SgdLimitResult Run(SgdLimitSettings s) => SingleThreaded(() =>
     {
-        if (s.Steps < 4) throw new ArgumentException($"steps = {s.Steps}: need at least 4.");
-        if (!(s.WeightDecay > 0)) throw new ArgumentException($"weight decay = {s.WeightDecay}: the SGD limit needs σ > 0 (the step is θ_t/σ).");
+        CheckSteps(s.Steps, min: 4);
+        if (!(s.WeightDecay > 0 && double.IsFinite(s.WeightDecay))) throw new ArgumentException($"--weight-decay {s.WeightDecay}: the SGD limit needs a finite σ > 0 (the step is θ_t/σ).", "weight-decay");
+        CheckPositive(s.LearningRate, "--lr");
+        CheckPositive(s.Eps, "--eps");
+        if (!(s.Theta0 > 0 && s.Theta0 <= 1)) throw new ArgumentOutOfRangeException("theta0", s.Theta0, $"--theta0 {s.Theta0}: θ₀ = 1 − β₁ must be in (0, 1].");
+        CheckPositive(s.ScheduleT, "--T");
+        CheckPositive(s.ScheduleP, "--p", allowZero: true);
+        if (s.Estimators.Length == 0) throw new ArgumentException("--estimators: no estimators given (e.g. adam,yogi).", "estimators");
         using var problem = Problem(s.Seed);
         double sigma = s.WeightDecay;
         var (xStar, gStar) = Minimiser(problem, sigma);

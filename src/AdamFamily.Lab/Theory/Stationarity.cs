@@ -77,7 +77,11 @@ public static class Stationarity
 
     public static StationarityResult Run(StationaritySettings s, Action<string>? progress = null) => SingleThreaded(() =>
     {
-        if (s.Steps < 1) throw new ArgumentException($"steps = {s.Steps}: need at least 1.");
+        CheckSteps(s.Steps);
+        if (s.Problems.Length == 0) throw new ArgumentException($"--problems: no problems given (e.g. {string.Join(",", FullBatchProblem.Names)}).", "problems");
+        if (s.LearningRate is { } lr) CheckPositive(lr, "--lr");
+        if (s.Eps is { } eps) CheckPositive(eps, "--eps");
+        if (s.WeightDecay is { } wd) CheckPositive(wd, "--weight-decay", allowZero: true);
         var results = new List<StationarityProblemResult>();
         foreach (var name in s.Problems)
         {

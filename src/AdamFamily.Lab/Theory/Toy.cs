@@ -25,9 +25,13 @@ public sealed record ToySettings
     public double[] Grid { get; init; } = LogGrid(1e-4, 1, 8);
 
     /// <summary><paramref name="count"/> log-spaced values from <paramref name="min"/> to <paramref name="max"/>.</summary>
+    /// <summary>The most learning rates a --search grid may have (each is a full run).</summary>
+    public const int MaxGrid = 100;
+
     public static double[] LogGrid(double min, double max, int count)
     {
-        if (!(min > 0 && max >= min && count >= 1)) throw new ArgumentException($"learning-rate grid {min}..{max} × {count}: need 0 < min ≤ max and count ≥ 1.");
+        if (!(min > 0 && max >= min && double.IsFinite(max) && count >= 1 && count <= MaxGrid))
+            throw new ArgumentException($"--grid {min}:{max}:{count}: need finite 0 < min ≤ max and a count from 1 to {MaxGrid}.", "grid");
         if (count == 1) return new[] { min };
         return Enumerable.Range(0, count).Select(i => Math.Exp(Math.Log(min) + (Math.Log(max) - Math.Log(min)) * i / (count - 1))).ToArray();
     }
@@ -64,7 +68,10 @@ public static class Toy
     public static ToyResult Run(ToySettings s, Action<string>? progress = null) => SingleThreaded(() =>
     {
         var fn = ToyFunction.Get(s.Function);
-        if (s.Steps < 1) throw new ArgumentException($"steps = {s.Steps}: need at least 1.");
+        CheckSteps(s.Steps);
+        if (s.LearningRate is { } fixedLr) CheckPositive(fixedLr, "--lr");
+        if (s.Eps is { } fixedEps) CheckPositive(fixedEps, "--eps");
+        CheckPositive(s.WeightDecay, "--weight-decay", allowZero: true);
         if (s.Optimizers.Length == 0) throw new ArgumentException("no optimizers given.");
         foreach (var o in s.Optimizers) Presets.Get(o);
         if (s.Start is { } st && (st.Length != 2 || !st.All(double.IsFinite))) throw new ArgumentException("the start needs two finite numbers x,y.");

@@ -45,6 +45,12 @@ public class CliHardeningTests : IDisposable
 
         AssertRefused(Afm("toy", "--steps", "0", "--out", o), 2, "steps", "0");
         AssertRefused(Afm("toy", "--grid", "1:0.1:x", "--out", o), 2, "--grid", "1:0.1:x");
+        AssertRefused(Afm("toy", "--search", "--grid", "1e-4:1:100000000", "--out", o), 2, "--grid", "100000000");   // was: 10⁸ runs
+        AssertRefused(Afm("toy", "--steps", "2000000000", "--out", o), 2, "--steps", "2000000000");                  // was: 16 GB of arrays
+        AssertRefused(Afm("theory", "stationarity", "--problems", ",", "--out", o), 2, "--problems");               // was: ran nothing, exit 0
+        AssertRefused(Afm("theory", "stability", "--factors", "", "--out", o), 2, "--factors");
+        AssertRefused(Afm("theory", "stability", "--weight-decay", "0", "--out", o), 2, "--weight-decay", "0");
+        AssertRefused(Afm("theory", "sgd-limit", "--theta0", "2", "--out", o), 2, "--theta0", "2");
         AssertRefused(Afm("theory", "stationarity", "--steps", "abc"), 2, "--steps: 'abc' is not a whole number");
         AssertRefused(Afm("theory", "stability", "--factors", "0.5,nan"), 2, "--factors", "nan");
         AssertRefused(Afm("theory", "sgd-limit", "--weight-decay", "0", "--out", o), 2, "0");
@@ -129,7 +135,7 @@ public class CliHardeningTests : IDisposable
         // 130: Ctrl-C (SIGINT) during a long run.
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "afm.dll"));
-        foreach (var a in new[] { "theory", "stationarity", "--problems", "logistic", "--steps", "100000000", "--out", Path.Combine(_dir.Path, "sigint") }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "theory", "stationarity", "--problems", "logistic", "--steps", "1000000", "--out", Path.Combine(_dir.Path, "sigint") }) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var started = new TaskCompletionSource();
         var output = new System.Text.StringBuilder();
