@@ -21,7 +21,8 @@ internal static class ParityCommand
         {
             var path = r.GetValue(tensorOps) ? ExecutionPath.TensorOps : ExecutionPath.Auto;
             var results = new List<ParityResult>();
-            var loaded = r.GetValue(files)!.Select(file => (File: file, Cases: Check(file, TrajectoryFile.Load(file)))).ToList();
+            var loaded = r.GetValue(files)!.Select(file => (File: file, Cases: Check(file,
+                Directory.Exists(file) ? throw new IOException($"'{file}' is a folder; give trajectory files (JSON).") : TrajectoryFile.Load(file)))).ToList();
             foreach (var (file, cases) in loaded)
             {
                 var table = new Table().Border(TableBorder.Simple).Title(Markup.Escape(file));
@@ -31,7 +32,7 @@ internal static class ParityCommand
                     ParityResult res;
                     try { res = ParityRunner.Run(tc, path); }
                     catch (ArgumentException e) { throw new InvalidDataException($"'{file}' case '{tc.Name}': {ExitCodes.UserMessage(e)}", e); }
-                    catch (Exception e) when (e is InvalidDataException or ArithmeticException)
+                    catch (ArithmeticException e)   // e.g. a non-finite value met in the replay: the case fails
                     {
                         res = new ParityResult(tc.Name, 0, double.NaN, double.NaN, double.NaN, false, e.Message);
                     }
@@ -57,6 +58,7 @@ internal static class ParityCommand
             var c = cases[i];
             string name = $"'{file}' case {i} ('{c.Name}')";
             if (string.IsNullOrWhiteSpace(c.Name)) throw new InvalidDataException($"'{file}' case {i}: no name.");
+            _ = c.Preset;   // an optimizer the library does not have is a bad file, not a failed check
             if (c.Steps == 0) throw new InvalidDataException($"{name}: 0 steps (empty 'grads'); a case must check at least one step.");
             if (c.Shapes.Length == 0) throw new InvalidDataException($"{name}: no parameters (empty 'shapes').");
             if (c.Shapes.Any(sh => sh.Any(d => d < 0))) throw new InvalidDataException($"{name}: a negative dimension in 'shapes'.");

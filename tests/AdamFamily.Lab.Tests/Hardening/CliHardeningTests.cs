@@ -56,6 +56,7 @@ public class CliHardeningTests : IDisposable
         AssertRefused(Afm("theory", "sgd-limit", "--weight-decay", "0", "--out", o), 2, "0");
         AssertRefused(Afm("bench", "--reps", "0"), 2, "reps");
         AssertRefused(Afm("bench", "--threads", "x"), 2, "--threads: 'x' is not a whole number");
+        AssertRefused(Afm("bench", "--smoke", "--warmup", "-1"), 2, "--warmup", "-1");   // was: silently 1
         AssertRefused(Afm("list", "--bogus"), 2, "--bogus");
         AssertRefused(Afm("nosuchcommand"), 2, "nosuchcommand");
     }
@@ -110,7 +111,10 @@ public class CliHardeningTests : IDisposable
         AssertRefused(Afm("parity", badOption), 2, badOption, "fast");   // options.lr contradicting lrs was silently ignored
         File.WriteAllText(badOption, File.ReadAllText(badOption).Replace("\"lr\": \"fast\"", "\"weight_decay\": \"fast\""));
         AssertRefused(Afm("parity", badOption), 2, badOption, "weight_decay", "fast");
-        AssertRefused(Afm("parity", _dir.Path), 2, _dir.Path);
+        AssertRefused(Afm("parity", _dir.Path), 2, _dir.Path, "is a folder");
+        var lion = _dir.File("lion.json");
+        File.WriteAllText(lion, File.ReadAllText(zero).Replace("\"Adam\"", "\"Lion\"").Replace("\"grads\": []", "\"grads\": [[[0.1]]]").Replace("\"lrs\": []", "\"lrs\": [0.1]").Replace("\"trajectory\": []", "\"trajectory\": [[[0.9]]]"));
+        AssertRefused(Afm("parity", lion), 2, lion, "Lion");   // was: reported as a failed case (exit 1)
     }
 
     [Fact]
