@@ -58,7 +58,8 @@ internal static class ParityCommand
             var c = cases[i];
             string name = $"'{file}' case {i} ('{c.Name}')";
             if (string.IsNullOrWhiteSpace(c.Name)) throw new InvalidDataException($"'{file}' case {i}: no name.");
-            _ = c.Preset;   // an optimizer the library does not have is a bad file, not a failed check
+            try { _ = c.Preset; }   // an optimizer the library does not have is a bad file, not a failed check
+            catch (InvalidDataException e) { throw new InvalidDataException($"'{file}' {e.Message}", e); }
             if (c.Steps == 0) throw new InvalidDataException($"{name}: 0 steps (empty 'grads'); a case must check at least one step.");
             if (c.Shapes.Length == 0) throw new InvalidDataException($"{name}: no parameters (empty 'shapes').");
             if (c.Shapes.Any(sh => sh.Any(d => d < 0))) throw new InvalidDataException($"{name}: a negative dimension in 'shapes'.");

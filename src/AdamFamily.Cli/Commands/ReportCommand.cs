@@ -21,6 +21,7 @@ internal static class ReportCommand
     {
         if (File.Exists(dir)) throw new IOException($"'{dir}' is a file; give a comparison folder (the --out of afm compare).");
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"'{dir}' does not exist (give the --out folder of afm compare).");
+        AdamFamily.Lab.LabFiles.CheckWritableFolder(Path.Combine(dir, "plots"), "report plots folder");   // before any plot is drawn
         var html = ComparisonReport.Write(dir);
         AnsiConsole.MarkupLine($"report: {Markup.Escape(Path.GetFullPath(html))} (and summary.md, plots/*.png|svg)");
         if (tensorboard) AnsiConsole.MarkupLine($"tensorboard: {Markup.Escape(Path.GetFullPath(TensorBoardExport.Write(dir)))}");

@@ -83,6 +83,11 @@ public class CliHardeningTests : IDisposable
         File.WriteAllText(Path.Combine(good, "summary.json"), "null");
         AssertRefused(Afm("report", good), 2, "summary.json");
         AssertRefused(Afm("report", Path.Combine(_dir.Path, "nowhere")), 2, "nowhere");
+        File.Delete(Path.Combine(good, "summary.json"));
+        Directory.Delete(Path.Combine(good, "plots"), recursive: true);
+        File.WriteAllText(Path.Combine(good, "plots"), "mine");   // a file where the plots folder goes: unwritable output
+        AssertRefused(Afm("report", good), 2, "plots", "is a file");
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(good, "plots")));
     }
 
     [Fact]
