@@ -86,11 +86,19 @@ internal static partial class ExitCodes
         return FirstLine(message);
     }
 
-    private static void Error(string message)
+    // Errors go to standard error (red on a terminal), so a script reading standard output never parses one as a result.
+    private static readonly Lazy<IAnsiConsole> Stderr = new(() =>
     {
-        if (Console.IsErrorRedirected || Console.IsOutputRedirected) Console.Error.WriteLine($"error: {FirstLine(message)}");
-        else AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(FirstLine(message))}");
-    }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Console.Error),
+            Ansi = Console.IsErrorRedirected ? AnsiSupport.No : AnsiSupport.Detect,
+        });
+        if (Console.IsErrorRedirected) console.Profile.Width = 10_000;   // logs: one line per error, never folded
+        return console;
+    });
+
+    private static void Error(string message) => Stderr.Value.MarkupLine($"[red]error:[/] {Markup.Escape(FirstLine(message))}");
 
     // ArgumentException appends "(Parameter 'x')" and ArgumentOutOfRangeException "Actual value was ..." on new lines.
     private static string FirstLine(string message)
