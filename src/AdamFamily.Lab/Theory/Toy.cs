@@ -24,10 +24,10 @@ public sealed record ToySettings
     public bool Search { get; init; }
     public double[] Grid { get; init; } = LogGrid(1e-4, 1, 8);
 
-    /// <summary><paramref name="count"/> log-spaced values from <paramref name="min"/> to <paramref name="max"/>.</summary>
     /// <summary>The most learning rates a --search grid may have (each is a full run).</summary>
     public const int MaxGrid = 100;
 
+    /// <summary><paramref name="count"/> log-spaced values from <paramref name="min"/> to <paramref name="max"/>.</summary>
     public static double[] LogGrid(double min, double max, int count)
     {
         if (!(min > 0 && max >= min && double.IsFinite(max) && count >= 1 && count <= MaxGrid))

@@ -139,7 +139,7 @@ public class CliHardeningTests : IDisposable
     }
 
     [Fact]
-    public void ExitCodes_AreTheDocumentedOnes()
+    public async Task ExitCodes_AreTheDocumentedOnes()
     {
         // 130: Ctrl-C (SIGINT) during a long run.
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -152,11 +152,10 @@ public class CliHardeningTests : IDisposable
         p.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
-        Assert.True(started.Task.Wait(60_000), "afm theory did not start");
-        Thread.Sleep(300);
+        Assert.True(await Task.WhenAny(started.Task, Task.Delay(60_000)) == started.Task, "afm theory did not start");
+        await Task.Delay(300);
         Process.Start("kill", new[] { "-INT", p.Id.ToString() })!.WaitForExit();
-        Assert.True(p.WaitForExit(30_000), "afm did not stop on SIGINT");
-        p.WaitForExit();
+        using (var timeout = new CancellationTokenSource(30_000)) await p.WaitForExitAsync(timeout.Token);
         Assert.Equal(130, p.ExitCode);
         lock (output) Assert.Contains("interrupted", output.ToString());
 
