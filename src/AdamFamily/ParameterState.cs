@@ -1,3 +1,4 @@
+using AdamFamily.Checkpoints;
 using AdamFamily.Rules;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -7,25 +8,35 @@ namespace AdamFamily;
 
 /// <summary>
 /// The state of one parameter tensor: the step scalars and the moment buffers m, v (and v_max), each of
-/// the parameter's shape, dtype and device. Buffers a rule does not use are null.
+/// the parameter's shape and device. Their dtype is the parameter's, except for half-precision parameters
+/// (float16, bfloat16), whose state is float32: the step is computed in float32 and rounded once into the
+/// parameter, as PyTorch's fused paths do. Buffers a rule does not use are null.
 /// </summary>
 public sealed class ParameterState : OptimizerState, IDisposable
 {
-    private const int Magic = 0x534D4641; // "AFMS"
     private const int FormatVersion = 1;
 
     internal ParameterState(Parameter parameter) : base(parameter) { _param = parameter; }
 
     private readonly Parameter _param;
 
+    /// <summary>The parameter this state belongs to.</summary>
     public Parameter Parameter => _param;
+    /// <summary>The step count and running products the step coefficients depend on.</summary>
     public StepScalars Scalars { get; internal set; } = StepScalars.Initial;
     /// <summary>The number of steps this parameter has taken.</summary>
     public long Step => Scalars.Step;
+    /// <summary>The first moment m (null when the rule keeps none).</summary>
     public Tensor? M { get; private set; }
+    /// <summary>The second moment v (null when the rule keeps none).</summary>
     public Tensor? V { get; private set; }
+    /// <summary>AMSGrad's running maximum of v (null otherwise).</summary>
     public Tensor? VMax { get; private set; }
 
+    /// <summary>The dtype of the state (and of the step's arithmetic) for a parameter of dtype <paramref name="parameter"/>.</summary>
+    public static ScalarType StateType(ScalarType parameter) => parameter is ScalarType.Float16 or ScalarType.BFloat16 ? ScalarType.Float32 : parameter;
+
+    /// <summary>Creates the buffers the options' rule needs (TorchSharp's hook; the optimizer calls <see cref="EnsureBuffers"/>).</summary>
     public override void Initialize(OptimizerOptions options) => EnsureBuffers(((AfmdwOptions)options).ToRule(), ((AfmdwOptions)options).InitialAccumulator ?? 0);
 
     /// <summary>
@@ -37,47 +48,49 @@ public sealed class ParameterState : OptimizerState, IDisposable
         bool lacks = (rule.HasFirstMoment && M is null) || (rule.Estimator is not null && V is null) || (rule.Estimator is { KeepsMax: true } && VMax is null);
         if (!lacks) return;
         using var _ = no_grad();
-        if (rule.HasFirstMoment && M is null) M = zeros_like(_param).DetachFromDisposeScope();
+        var dtype = StateType(_param.dtype);
+        if (rule.HasFirstMoment && M is null) M = zeros_like(_param, dtype: dtype).DetachFromDisposeScope();
         if (rule.Estimator is not null && V is null)
-            V = (initialAccumulator == 0 ? zeros_like(_param) : full_like(_param, initialAccumulator)).DetachFromDisposeScope();
+            V = (initialAccumulator == 0 ? zeros_like(_param, dtype: dtype) : full_like(_param, initialAccumulator, dtype: dtype)).DetachFromDisposeScope();
         if (rule.Estimator is { KeepsMax: true } && VMax is null)
             VMax = (V is null ? zeros_like(_param) : V.clone()).DetachFromDisposeScope();
     }
 
+    /// <summary>Writes this state as a checkpoint record (used by TorchSharp's base-class save and by <see cref="AfmdwOptimizer.SaveCheckpoint(string)"/>).</summary>
     public override void SaveStateDict(BinaryWriter writer)
     {
-        writer.Write(Magic);
-        writer.Write(FormatVersion);
+        RecordHeader.Write(writer, RecordHeader.State, FormatVersion);
         writer.Write(Scalars.Step); writer.Write(Scalars.Beta1Product); writer.Write(Scalars.Beta2Product); writer.Write(Scalars.MuProduct);
         WriteBuffer(writer, M);
         WriteBuffer(writer, V);
         WriteBuffer(writer, VMax);
     }
 
-    public override void LoadStateDict(BinaryReader reader)
-    {
-        using var staged = ReadFrom(reader, _param);
-        LoadStateDict(staged);
-    }
+    /// <summary>
+    /// Not supported: TorchSharp's <c>OptimizerHelper.load_state_dict</c> loads state by state and cannot undo
+    /// a failure half-way. Throws before anything changes; use <see cref="AfmdwOptimizer.LoadCheckpoint(string)"/>.
+    /// </summary>
+    public override void LoadStateDict(BinaryReader reader) => throw AfmdwOptimizer.BaseLoadNotSupported();
 
-    /// <summary>Reads a state for <paramref name="parameter"/> into new tensors, checking shape and dtype.</summary>
+    /// <summary>
+    /// Reads a state for <paramref name="parameter"/> into new tensors, checking the header, the shape and
+    /// dtype of every buffer before allocating it, and the contents: finite step products and moments, no
+    /// negative second moment.
+    /// </summary>
     internal static ParameterState ReadFrom(BinaryReader reader, Parameter parameter)
     {
-        int magic = reader.ReadInt32();
-        if (magic != Magic)
-            throw new InvalidDataException("the parameter state is not in AdamFamily's format (no AFMS marker).");
-        int version = reader.ReadInt32();
-        if (version < 1 || version > FormatVersion)
-            throw new InvalidDataException($"the checkpoint's state format version is {version}; this AdamFamily reads versions 1 to {FormatVersion}.");
+        RecordHeader.Read(reader, RecordHeader.State, FormatVersion, "parameter state", "the checkpoint was written by another optimizer library.");
         var s = new ParameterState(parameter);
         try
         {
             var scalars = new StepScalars(reader.ReadInt64(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble());
             if (scalars.Step < 0) throw new InvalidDataException($"the checkpoint holds a negative step count {scalars.Step}.");
+            if (!(scalars.Beta1Product is >= 0 and <= 1) || !(scalars.Beta2Product is >= 0 and <= 1) || !double.IsFinite(scalars.MuProduct))
+                throw new InvalidDataException($"the checkpoint holds impossible running products (β₁: {scalars.Beta1Product}, β₂: {scalars.Beta2Product}, μ: {scalars.MuProduct}).");
             s.Scalars = scalars;
-            s.M = ReadBuffer(reader, parameter, "m");
-            s.V = ReadBuffer(reader, parameter, "v");
-            s.VMax = ReadBuffer(reader, parameter, "v_max");
+            s.M = ReadBuffer(reader, parameter, "m", nonNegative: false);
+            s.V = ReadBuffer(reader, parameter, "v", nonNegative: true);
+            s.VMax = ReadBuffer(reader, parameter, "v_max", nonNegative: true);
             return s;
         }
         catch { s.Dispose(); throw; }
@@ -97,7 +110,7 @@ public sealed class ParameterState : OptimizerState, IDisposable
         writer.Write(cpu.bytes);
     }
 
-    private static Tensor? ReadBuffer(BinaryReader reader, Parameter parameter, string name)
+    private static Tensor? ReadBuffer(BinaryReader reader, Parameter parameter, string name, bool nonNegative)
     {
         if (!reader.ReadBoolean()) return null;
         var dtype = (ScalarType)reader.ReadInt32();
@@ -105,9 +118,10 @@ public sealed class ParameterState : OptimizerState, IDisposable
         if (rank < 0 || rank > 64) throw new InvalidDataException($"the stored {name} buffer has an impossible rank {rank}.");
         var shape = new long[rank];
         for (int i = 0; i < rank; i++) shape[i] = reader.ReadInt64();
-        if (dtype != parameter.dtype || !shape.SequenceEqual(parameter.shape))
+        var expected = StateType(parameter.dtype);
+        if (dtype != expected || !shape.SequenceEqual(parameter.shape))
             throw new InvalidDataException(
-                $"the stored {name} buffer is {dtype}[{string.Join(",", shape)}] but the parameter is {parameter.dtype}[{string.Join(",", parameter.shape)}]: the checkpoint belongs to another model or optimizer configuration.");
+                $"the stored {name} buffer is {dtype}[{string.Join(",", shape)}] but this parameter's state is {expected}[{string.Join(",", parameter.shape)}]: the checkpoint belongs to another model or optimizer configuration.");
         var t = empty(shape, dtype, CPU).DetachFromDisposeScope();
         try
         {
@@ -119,6 +133,7 @@ public sealed class ParameterState : OptimizerState, IDisposable
                 if (n == 0) throw new EndOfStreamException($"the {name} buffer ends after {read} of {span.Length} bytes");
                 read += n;
             }
+            if (ContentProblem(t, name, nonNegative) is { } problem) throw new InvalidDataException(problem);
             if (parameter.device.type == TorchSharp.DeviceType.CPU) return t;
             var moved = t.to(parameter.device).DetachFromDisposeScope();
             t.Dispose();
@@ -127,6 +142,16 @@ public sealed class ParameterState : OptimizerState, IDisposable
         catch { t.Dispose(); throw; }
     }
 
+    /// <summary>What is wrong with a moment buffer's values (NaN/±∞, or a negative second moment), or null.</summary>
+    internal static string? ContentProblem(Tensor t, string name, bool nonNegative)
+    {
+        using var scope = NewDisposeScope();
+        if (!t.isfinite().all().item<bool>()) return $"the {name} buffer holds NaN or infinite values.";
+        if (nonNegative && t.lt(0).any().item<bool>()) return $"the {name} buffer holds negative values (a second moment is never negative).";
+        return null;
+    }
+
+    /// <summary>Copies another state's scalars and buffers (to this parameter's device).</summary>
     public override void LoadStateDict(OptimizerState source)
     {
         if (source is not ParameterState s)
@@ -150,6 +175,7 @@ public sealed class ParameterState : OptimizerState, IDisposable
         return theirs.to(_param.device, copy: true).DetachFromDisposeScope();
     }
 
+    /// <summary>Whether the other state has the same scalars and (allclose) buffers.</summary>
     public override bool ApproximatelyEquals(OptimizerState other)
     {
         if (other is not ParameterState o || o.Scalars != Scalars) return false;
@@ -157,6 +183,7 @@ public sealed class ParameterState : OptimizerState, IDisposable
         return Same(M, o.M) && Same(V, o.V) && Same(VMax, o.VMax);
     }
 
+    /// <summary>Moves the buffers to <paramref name="device"/>.</summary>
     public override void to(Device device)
     {
         M = Move(M, device); V = Move(V, device); VMax = Move(VMax, device);
@@ -170,6 +197,7 @@ public sealed class ParameterState : OptimizerState, IDisposable
         return moved;
     }
 
+    /// <summary>Releases the buffers.</summary>
     public void Dispose()
     {
         M?.Dispose(); V?.Dispose(); VMax?.Dispose();

@@ -25,11 +25,11 @@ public class CheckpointTests : IDisposable
         using (var first = Optimizers.Create(preset, resumed, Fixture.OptionsFor(preset)))
         {
             Fixture.Run(first, resumed, 0, 5);
-            first.save_state_dict(path);
+            first.SaveCheckpoint(path);
         }
         using (var second = Optimizers.Create(preset, resumed, Fixture.OptionsFor(preset)))
         {
-            second.load_state_dict(path);
+            second.LoadCheckpoint(path);
             Assert.Equal(5, second.StateOf(resumed[0]).Step);
             Fixture.Run(second, resumed, 5, 10);
         }
@@ -44,10 +44,10 @@ public class CheckpointTests : IDisposable
         using (var a = new AdamD(ps, new AfmdwOptions { LearningRate = 3e-3, WeightDecay = 1e-3, Estimator = "amsgrad" }))
         {
             Fixture.Run(a, ps, 0, 2);
-            a.save_state_dict(path);
+            a.SaveCheckpoint(path);
         }
         using var b = new AdamD(ps);
-        b.load_state_dict(path);
+        b.LoadCheckpoint(path);
         Assert.Equal(3e-3, b.Groups[0].LearningRate);
         Assert.Equal(1e-3, b.Groups[0].Options.WeightDecay);
         Assert.Equal("amsgrad", b.Groups[0].Options.Estimator);
@@ -76,10 +76,10 @@ public class CheckpointTests : IDisposable
     {
         var ps = Fixture.Parameters();
         var path = Path.Combine(_dir, "adamd.ckpt");
-        using (var a = Optimizers.Create("adamd", ps, "lr=1e-2")) { Fixture.Run(a, ps, 0, 2); a.save_state_dict(path); }
+        using (var a = Optimizers.Create("adamd", ps, "lr=1e-2")) { Fixture.Run(a, ps, 0, 2); a.SaveCheckpoint(path); }
         var (w, before) = Stepped("adamw", Fixture.Clone(ps));
         using var _ = w;
-        var e = Assert.Throws<InvalidDataException>(() => ((AdamW)w).load_state_dict(path));
+        var e = Assert.Throws<InvalidDataException>(() => ((AdamW)w).LoadCheckpoint(path));
         Assert.Contains("AdamD", e.Message);
         Assert.Contains(path, e.Message);
         AssertUnchanged(w, w.Groups[0].Params, before, 3);
@@ -91,10 +91,10 @@ public class CheckpointTests : IDisposable
         var small = Fixture.Parameters(1, ScalarType.Float32, new long[] { 4, 3 }, new long[] { 5 });
         var other = Fixture.Parameters(1, ScalarType.Float32, new long[] { 4, 2 }, new long[] { 5 });
         var path = Path.Combine(_dir, "shape.ckpt");
-        using (var a = new AdamD(other)) { Fixture.Run(a, other, 0, 2); a.save_state_dict(path); }
+        using (var a = new AdamD(other)) { Fixture.Run(a, other, 0, 2); a.SaveCheckpoint(path); }
         var (d, before) = Stepped("adamd", small);
         using var _ = d;
-        var e = Assert.Throws<InvalidDataException>(() => ((AdamD)d).load_state_dict(path));
+        var e = Assert.Throws<InvalidDataException>(() => ((AdamD)d).LoadCheckpoint(path));
         Assert.Contains("[4,2]", e.Message);
         Assert.Contains("[4,3]", e.Message);
         AssertUnchanged(d, small, before, 3);
@@ -105,7 +105,7 @@ public class CheckpointTests : IDisposable
     {
         var ps = Fixture.Parameters();
         var path = Path.Combine(_dir, "good.ckpt");
-        using (var a = new AdamD(ps)) { Fixture.Run(a, ps, 0, 2); a.save_state_dict(path); }
+        using (var a = new AdamD(ps)) { Fixture.Run(a, ps, 0, 2); a.SaveCheckpoint(path); }
         var bytes = File.ReadAllBytes(path);
         var truncated = Path.Combine(_dir, "truncated.ckpt");
         File.WriteAllBytes(truncated, bytes[..(bytes.Length - 9)]);
@@ -116,11 +116,11 @@ public class CheckpointTests : IDisposable
         using var _ = d;
         foreach (var bad in new[] { truncated, garbage })
         {
-            var e = Assert.Throws<InvalidDataException>(() => ((AdamD)d).load_state_dict(bad));
+            var e = Assert.Throws<InvalidDataException>(() => ((AdamD)d).LoadCheckpoint(bad));
             Assert.Contains(bad, e.Message);
             AssertUnchanged(d, d.Groups[0].Params, before, 3);
         }
-        Assert.Throws<FileNotFoundException>(() => ((AdamD)d).load_state_dict(Path.Combine(_dir, "missing.ckpt")));
+        Assert.Throws<FileNotFoundException>(() => ((AdamD)d).LoadCheckpoint(Path.Combine(_dir, "missing.ckpt")));
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public class CheckpointTests : IDisposable
         Fixture.SetGrads(ps, 0); builtin.step();
         builtin.save_state_dict(path);
         using var ours = new AdamW(ps);
-        var e = Assert.Throws<InvalidDataException>(() => ours.load_state_dict(path));
+        var e = Assert.Throws<InvalidDataException>(() => ours.LoadCheckpoint(path));
         Assert.Contains("AFMO", e.Message);
     }
 
@@ -150,5 +150,73 @@ public class CheckpointTests : IDisposable
         Fixture.Run(oa, a, 4, 8);
         Fixture.Run(ob, b, 4, 8);
         Assert.Equal(Fixture.Values(a), Fixture.Values(b));
+    }
+
+    /// <summary>
+    /// Through a TorchSharp <see cref="OptimizerHelper"/> reference: the base class's save writes a format-1
+    /// checkpoint that LoadCheckpoint reads (and continues exactly); the base class's load, which cannot be
+    /// all or nothing, is refused with a message naming LoadCheckpoint, before anything changes.
+    /// </summary>
+    [Fact]
+    public void ThroughTheTorchSharpBaseType_SaveIsReadable_AndLoadIsRefusedClearly()
+    {
+        var straight = Fixture.Parameters(seed: 8);
+        var resumed = Fixture.Clone(straight);
+        using (var opt = new AdamD(straight, new AfmdwOptions { LearningRate = 1e-2 })) Fixture.Run(opt, straight, 0, 6);
+        var path = Path.Combine(_dir, "base.ckpt");
+        using (var first = new AdamD(resumed, new AfmdwOptions { LearningRate = 1e-2 }))
+        {
+            Fixture.Run(first, resumed, 0, 3);
+            OptimizerHelper asBase = first;
+            asBase.save_state_dict(path);
+        }
+        var (other, before) = Stepped("adamd", Fixture.Clone(resumed));
+        using (other)
+        {
+            OptimizerHelper asBase = other;
+            var e = Assert.Throws<NotSupportedException>(() => asBase.load_state_dict(path));
+            Assert.Contains("LoadCheckpoint", e.Message);
+            AssertUnchanged(other, other.Groups[0].Params, before, 3);
+        }
+        using (var second = new AdamD(resumed, new AfmdwOptions { LearningRate = 1e-2 }))
+        {
+            second.LoadCheckpoint(path);
+            Assert.Equal(3, second.StateOf(resumed[0]).Step);
+            Fixture.Run(second, resumed, 3, 6);
+        }
+        Assert.Equal(Fixture.Values(straight), Fixture.Values(resumed));
+    }
+
+    /// <summary>A checkpoint in format 1 (AdamFamily 0.1: TorchSharp's body, options in fixed order) still loads.</summary>
+    [Fact]
+    public void Version1Checkpoint_StillLoads()
+    {
+        // Built by hand in the version-1 layout, independently of the library's writer.
+        var p = new Parameter(tensor(new float[] { 1, 2 }));
+        var path = Path.Combine(_dir, "v1.ckpt");
+        using (var w = new BinaryWriter(File.Create(path)))
+        {
+            w.Write("AdamD"); w.Write((byte)1); w.Write((byte)1);
+            w.Write(2e-3); w.Write(3e-3); w.Write(0x4F4D4641); w.Write(1);
+            w.Write(0.8); w.Write(0.99); w.Write(1e-8); w.Write(1e-3);
+            w.Write("amsgrad"); w.Write(0); w.Write(0); w.Write(0);
+            w.Write(true); w.Write(false); w.Write(0.0); w.Write("constant"); w.Write("constant");
+            w.Write(false); w.Write(0.0); w.Write(0.0); w.Write(false); w.Write(4e-3); w.Write(true);
+            w.Write(0x534D4641); w.Write(1);
+            w.Write(7L); w.Write(Math.Pow(0.8, 7)); w.Write(Math.Pow(0.99, 7)); w.Write(1.0);
+            foreach (var values in new[] { new float[] { 0.5f, -0.5f }, new float[] { 0.25f, 0.125f }, new float[] { 0.25f, 0.5f } })
+            {
+                w.Write(true); w.Write((int)ScalarType.Float32); w.Write(1); w.Write(2L);
+                foreach (var v in values) w.Write(v);
+            }
+        }
+        using var opt = new AdamD(new[] { p });
+        opt.LoadCheckpoint(path);
+        Assert.Equal(3e-3, opt.Groups[0].LearningRate);
+        Assert.Equal(2e-3, opt.Groups[0].InitialLearningRate);
+        Assert.Equal((0.8, 0.99), opt.Groups[0].Betas);
+        Assert.Equal("amsgrad", opt.Groups[0].Options.Estimator);
+        Assert.Equal(7, opt.StateOf(p).Step);
+        Assert.Equal(new float[] { 0.25f, 0.5f }, opt.StateOf(p).VMax!.data<float>().ToArray());
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Spectre.Console;
 
 namespace AdamFamily.Cli.Commands;
@@ -16,13 +15,9 @@ internal static class ListCommand
             table.AddColumn("name"); table.AddColumn("class"); table.AddColumn("description"); table.AddColumn("defaults");
             foreach (var p in Presets.All)
             {
+                // Both lines come from the option declarations (values, then the rule's structural choices).
                 var d = p.Defaults();
-                var rule = d.ToRule();
-                string F(double? x) => x?.ToString("G4", CultureInfo.InvariantCulture) ?? "-";
-                var defaults = rule.Direction == Rules.Direction.Sgd
-                    ? $"lr={F(d.LearningRate)} momentum={F(d.Momentum)} dampening={F(d.Dampening)} weight_decay={F(d.WeightDecay)}"
-                    : $"lr={F(d.LearningRate)} betas=({F(d.Beta1)},{F(d.Beta2)}) eps={F(d.Eps)} weight_decay={F(d.WeightDecay)}";
-                table.AddRow(p.Name, p.Type.Name, Markup.Escape(p.Description), Markup.Escape(defaults + "\n" + rule.Describe()));
+                table.AddRow(p.Name, p.Type.Name, Markup.Escape(p.Description), Markup.Escape(d.Describe() + "\n" + d.Describe(structural: true)));
             }
             AnsiConsole.Write(table);
             return 0;

@@ -30,6 +30,8 @@ internal static unsafe class NativeTensors
     private static readonly delegate* unmanaged[Cdecl]<IntPtr, sbyte> _type;
     private static readonly delegate* unmanaged[Cdecl]<IntPtr, int> _deviceType;
     private static readonly delegate* unmanaged[Cdecl]<IntPtr, byte> _isContiguous;
+    private static readonly delegate* unmanaged[Cdecl]<IntPtr, long> _ndimension;
+    private static readonly delegate* unmanaged[Cdecl]<IntPtr, long, long> _size;
 
     /// <summary>Whether the native exports were found; when false every method here uses the public TorchSharp API.</summary>
     public static bool Available { get; }
@@ -60,6 +62,8 @@ internal static unsafe class NativeTensors
             _type = (delegate* unmanaged[Cdecl]<IntPtr, sbyte>)NativeLibrary.GetExport(lib, "THSTensor_type");
             _deviceType = (delegate* unmanaged[Cdecl]<IntPtr, int>)NativeLibrary.GetExport(lib, "THSTensor_device_type");
             _isContiguous = (delegate* unmanaged[Cdecl]<IntPtr, byte>)NativeLibrary.GetExport(lib, "THSTensor_is_contiguous");
+            _ndimension = (delegate* unmanaged[Cdecl]<IntPtr, long>)NativeLibrary.GetExport(lib, "THSTensor_ndimension");
+            _size = (delegate* unmanaged[Cdecl]<IntPtr, long, long>)NativeLibrary.GetExport(lib, "THSTensor_size");
             Available = SelfTest();
             if (!Available) UnavailableReason = "the LibTorchSharp exports did not behave as expected";
         }
@@ -103,7 +107,7 @@ internal static unsafe class NativeTensors
         try
         {
             using var g = p.grad!;
-            bool ok = _numel(gh) == 5 && _type(gh) == (sbyte)ScalarType.Float32 && _deviceType(gh) == (int)DeviceType.CPU
+            bool ok = _numel(gh) == 5 && _ndimension(gh) == 1 && _size(gh, 0) == 5 && _type(gh) == (sbyte)ScalarType.Float32 && _deviceType(gh) == (int)DeviceType.CPU
                       && _isContiguous(gh) != 0 && *(float*)_data(gh) == 3.0f
                       && _data(gh) == (IntPtr)System.Runtime.CompilerServices.Unsafe.AsPointer(ref g.bytes.GetPinnableReference());
             p.grad = null;
@@ -128,6 +132,29 @@ internal static unsafe class NativeTensors
         }
         wrapper = p.grad;
         return wrapper?.Handle ?? IntPtr.Zero;
+    }
+
+    /// <summary>The address of a tensor's data (IntPtr.Zero when unknown or empty), to tell two wrappers of one tensor apart.</summary>
+    public static IntPtr DataPointer(Tensor t)
+    {
+        if (!UseNative || t.numel() == 0) return IntPtr.Zero;
+        var d = _data(t.Handle);
+        if (d == IntPtr.Zero) torch.CheckForErrors();
+        return d;
+    }
+
+    /// <summary>
+    /// Whether the gradient (a handle from <see cref="TryGetGrad"/>) has the parameter's shape. Allocates
+    /// nothing on the native path (dimension by dimension through the exports).
+    /// </summary>
+    public static bool SameShape(Tensor parameter, IntPtr grad, Tensor? wrapper)
+    {
+        if (wrapper is not null || !UseNative) return wrapper is not null && wrapper.shape.SequenceEqual(parameter.shape);
+        long rank = _ndimension(parameter.Handle);
+        if (_ndimension(grad) != rank) return false;
+        for (long d = 0; d < rank; d++)
+            if (_size(grad, d) != _size(parameter.Handle, d)) return false;
+        return true;
     }
 
     /// <summary>Releases a handle returned by <see cref="TryGetGrad"/> (or disposes its fallback wrapper).</summary>

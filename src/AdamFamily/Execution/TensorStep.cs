@@ -10,7 +10,8 @@ namespace AdamFamily.Execution;
 /// fused CPU kernel is tested against. Temporaries live in a dispose scope per parameter, so peak
 /// memory stays at a few parameter-sized buffers whatever the model size; a temporary the step owns is
 /// updated in place rather than copied, and the heavy-ball direction is never materialised (its factor
-/// DirM = 1/(1 − β₁ᵗ) goes into the step size, as PyTorch's Adam does).
+/// DirM = 1/(1 − β₁ᵗ) goes into the step size, as PyTorch's Adam does). Half-precision parameters are
+/// stepped in float32 (their state's dtype) and rounded once.
 /// </summary>
 internal static class TensorStep
 {
@@ -18,6 +19,16 @@ internal static class TensorStep
         in StepCoefficients c, ScalarCoefficients k, DiagnosticsAccumulator? diag, double measureSigma)
     {
         using var scope = NewDisposeScope();
+        var stateType = ParameterState.StateType(x.dtype);
+        if (stateType != x.dtype)
+        {
+            // Half precision: ε = 1e-8 is 0 in float16 and ε^(−1/2) overflows, so the step runs in the state's
+            // float32 (upcast x and g, update, round once into x), as PyTorch's fused paths do.
+            var wide = x.to_type(stateType);
+            Apply(wide, grad.to_type(stateType), s, estimator, c, k, diag, measureSigma);
+            x.copy_(wide);
+            return;
+        }
         // g is the caller's gradient unless maximize or L2 change it; it is never written in place.
         var g = c.GradScale == 1.0 ? grad : grad.mul(k.GradScale);
         if (c.L2 != 0) g = ReferenceEquals(g, grad) ? grad.add(x, k.L2) : g.add_(x, k.L2);

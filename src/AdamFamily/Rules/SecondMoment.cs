@@ -1,4 +1,5 @@
 using System.Numerics;
+using AdamFamily.Execution;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,6 +15,12 @@ public interface ISecondMomentRule
     /// <summary>Whether the rule keeps a running maximum buffer (AMSGrad).</summary>
     static abstract bool KeepsMax { get; }
 
+    /// <summary>Whether ε enters v itself (AdaBelief, Adamax): the kernel adds <see cref="StepCoefficients.VEps"/> = ε.</summary>
+    static virtual bool EpsInV => false;
+
+    /// <summary>The preconditioner the estimator's value calls for, given where ε goes (most: by <paramref name="epsMode"/>).</summary>
+    static virtual Preconditioner PreconditionerFor(EpsMode epsMode) => epsMode == EpsMode.Inside ? Preconditioner.EpsInside : Preconditioner.EpsOutside;
+
     /// <summary>Updates v (and vMax) for one SIMD block; returns the value the preconditioner reads.</summary>
     static abstract Vector<T> Update<T>(ref Vector<T> v, ref Vector<T> vMax, Vector<T> g, Vector<T> m, in VectorCoefficients<T> c)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>;
@@ -25,10 +32,13 @@ public interface ISecondMomentRule
 /// <summary>v ← β₂v + (1 − β₂)g².</summary>
 public readonly struct AdamMoment : ISecondMomentRule
 {
+    /// <inheritdoc/>
     public static bool KeepsMax => false;
+    /// <inheritdoc/>
     public static Vector<T> Update<T>(ref Vector<T> v, ref Vector<T> vMax, Vector<T> g, Vector<T> m, in VectorCoefficients<T> c)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         => v = c.VDecay * v + c.VGain * (g * g);
+    /// <inheritdoc/>
     public static Tensor Update(Tensor v, Tensor? vMax, Tensor g, Tensor m, ScalarCoefficients c)
         => v.mul_(c.VDecay).addcmul_(g, g, c.VGain);
 }
@@ -36,13 +46,16 @@ public readonly struct AdamMoment : ISecondMomentRule
 /// <summary>Adam's v, and H reads v_max ← max(v_max, v).</summary>
 public readonly struct AmsGradMoment : ISecondMomentRule
 {
+    /// <inheritdoc/>
     public static bool KeepsMax => true;
+    /// <inheritdoc/>
     public static Vector<T> Update<T>(ref Vector<T> v, ref Vector<T> vMax, Vector<T> g, Vector<T> m, in VectorCoefficients<T> c)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         v = c.VDecay * v + c.VGain * (g * g);
         return vMax = Vector.Max(vMax, v);
     }
+    /// <inheritdoc/>
     public static Tensor Update(Tensor v, Tensor? vMax, Tensor g, Tensor m, ScalarCoefficients c)
     {
         v.mul_(c.VDecay).addcmul_(g, g, c.VGain);
@@ -53,7 +66,9 @@ public readonly struct AmsGradMoment : ISecondMomentRule
 /// <summary>Yogi: v ← v − (1 − β₂)·sign(v − g²)·g².</summary>
 public readonly struct YogiMoment : ISecondMomentRule
 {
+    /// <inheritdoc/>
     public static bool KeepsMax => false;
+    /// <inheritdoc/>
     public static Vector<T> Update<T>(ref Vector<T> v, ref Vector<T> vMax, Vector<T> g, Vector<T> m, in VectorCoefficients<T> c)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
@@ -63,6 +78,7 @@ public readonly struct YogiMoment : ISecondMomentRule
                    Vector.ConditionalSelect(Vector.LessThan(diff, Vector<T>.Zero), -Vector<T>.One, Vector<T>.Zero));
         return v = v - c.VGain * sign * g2;
     }
+    /// <inheritdoc/>
     public static Tensor Update(Tensor v, Tensor? vMax, Tensor g, Tensor m, ScalarCoefficients c)
     {
         using var g2 = g.square();
@@ -74,13 +90,18 @@ public readonly struct YogiMoment : ISecondMomentRule
 /// <summary>AdaBelief: v ← β₂v + (1 − β₂)(g − m)² + ε, with m the already-updated first moment.</summary>
 public readonly struct AdaBeliefMoment : ISecondMomentRule
 {
+    /// <inheritdoc/>
     public static bool KeepsMax => false;
+    /// <inheritdoc/>
+    public static bool EpsInV => true;
+    /// <inheritdoc/>
     public static Vector<T> Update<T>(ref Vector<T> v, ref Vector<T> vMax, Vector<T> g, Vector<T> m, in VectorCoefficients<T> c)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
         var s = g - m;
         return v = c.VDecay * v + c.VGain * (s * s) + c.VEps;
     }
+    /// <inheritdoc/>
     public static Tensor Update(Tensor v, Tensor? vMax, Tensor g, Tensor m, ScalarCoefficients c)
     {
         using var s = g.sub(m);
@@ -91,10 +112,17 @@ public readonly struct AdaBeliefMoment : ISecondMomentRule
 /// <summary>Adamax's infinity norm: u ← max(β₂u, |g| + ε).</summary>
 public readonly struct InfinityNormMoment : ISecondMomentRule
 {
+    /// <inheritdoc/>
     public static bool KeepsMax => false;
+    /// <inheritdoc/>
+    public static bool EpsInV => true;
+    /// <summary>u already holds |g| + ε: H = 1/u whatever the ε placement.</summary>
+    public static Preconditioner PreconditionerFor(EpsMode epsMode) => Preconditioner.InverseNorm;
+    /// <inheritdoc/>
     public static Vector<T> Update<T>(ref Vector<T> v, ref Vector<T> vMax, Vector<T> g, Vector<T> m, in VectorCoefficients<T> c)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
         => v = Vector.Max(c.VDecay * v, Vector.Abs(g) + c.VEps);
+    /// <inheritdoc/>
     public static Tensor Update(Tensor v, Tensor? vMax, Tensor g, Tensor m, ScalarCoefficients c)
     {
         using var a = g.abs().add_(c.VEps);
@@ -126,20 +154,32 @@ public static class SecondMoments
 /// <summary>A registered estimator: its name, and how to run its rule on either execution path.</summary>
 public abstract class SecondMoment
 {
+    /// <summary>Names the estimator.</summary>
     protected SecondMoment(string name, string description) { Name = name; Description = description; }
+    /// <summary>The registry name (option <c>estimator</c>).</summary>
     public string Name { get; }
+    /// <summary>A one-line description.</summary>
     public string Description { get; }
+    /// <summary>Whether the rule keeps a running maximum buffer (AMSGrad).</summary>
     public abstract bool KeepsMax { get; }
+    /// <summary>Whether ε enters v itself (the rule's <see cref="ISecondMomentRule.EpsInV"/>).</summary>
+    public abstract bool EpsInV { get; }
+    /// <summary>The preconditioner for this estimator's value given where ε goes.</summary>
+    public abstract Preconditioner PreconditionerFor(EpsMode epsMode);
+    /// <summary>Whether the ε placement (<c>eps_mode</c>) matters for this estimator.</summary>
+    public bool UsesEpsMode => PreconditionerFor(EpsMode.Inside) != PreconditionerFor(EpsMode.Outside);
     /// <summary>Tensor path: updates the state in place and returns the tensor H reads.</summary>
     public abstract Tensor Update(Tensor v, Tensor? vMax, Tensor g, Tensor m, ScalarCoefficients c);
     /// <summary>Kernel path: calls back with the rule as a type argument, so the fused loop is specialised for it.</summary>
     public abstract void Accept<TVisitor>(ref TVisitor visitor) where TVisitor : struct, ISecondMomentVisitor;
+    /// <summary>The registry name.</summary>
     public override string ToString() => Name;
 }
 
 /// <summary>Receives an estimator's rule type (double dispatch into generic, specialised kernels).</summary>
 public interface ISecondMomentVisitor
 {
+    /// <summary>Called with the estimator's rule type.</summary>
     void Visit<TRule>() where TRule : struct, ISecondMomentRule;
 }
 
@@ -147,6 +187,8 @@ internal sealed class SecondMoment<TRule> : SecondMoment where TRule : struct, I
 {
     public SecondMoment(string name, string description) : base(name, description) { }
     public override bool KeepsMax => TRule.KeepsMax;
+    public override bool EpsInV => TRule.EpsInV;
+    public override Preconditioner PreconditionerFor(EpsMode epsMode) => TRule.PreconditionerFor(epsMode);
     public override Tensor Update(Tensor v, Tensor? vMax, Tensor g, Tensor m, ScalarCoefficients c) => TRule.Update(v, vMax, g, m, c);
     public override void Accept<TVisitor>(ref TVisitor visitor) => visitor.Visit<TRule>();
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace AdamFamily.Rules;
 
-/// <summary>How the first-moment direction d is formed from m and g (ALGORITHMS.md §2 and §3).</summary>
+/// <summary>How the first-moment direction d is formed from m and g (docs/algorithms.md).</summary>
 public enum Direction
 {
     /// <summary>d = m̂ (heavy ball).</summary>
@@ -44,20 +44,31 @@ public enum EpsMode
 /// </summary>
 public sealed record UpdateRule
 {
-    public Direction Direction { get; init; } = Direction.HeavyBall;
+    /// <summary>How the direction d is formed from m and g.</summary>
+    public Direction Direction { get; init; }
     /// <summary>The second-moment estimator; null for rules without one (SGD).</summary>
-    public SecondMoment? Estimator { get; init; } = SecondMoments.Get("adam");
-    public EpsMode EpsMode { get; init; } = EpsMode.Inside;
-    public DecayPlacement Decay { get; init; } = DecayPlacement.Preconditioned;
-    public bool BiasCorrection { get; init; } = true;
+    public SecondMoment? Estimator { get; init; }
+    /// <summary>Where ε goes in the preconditioner (for estimators that use it, see <see cref="SecondMoment.UsesEpsMode"/>).</summary>
+    public EpsMode EpsMode { get; init; }
+    /// <summary>Where the weight decay enters.</summary>
+    public DecayPlacement Decay { get; init; }
+    /// <summary>Whether m and v are bias-corrected.</summary>
+    public bool BiasCorrection { get; init; }
+    /// <summary>Maximise instead of minimise (g ← −g).</summary>
     public bool Maximize { get; init; }
+    /// <summary>The schedule of θ = 1 − β₁.</summary>
     public MomentSchedule ThetaSchedule { get; init; } = MomentSchedule.Constant;
+    /// <summary>The schedule of τ = 1 − β₂.</summary>
     public MomentSchedule TauSchedule { get; init; } = MomentSchedule.Constant;
     /// <summary>RAdam's variance rectification (SGD-like steps while ρ_t ≤ 5).</summary>
     public bool Rectify { get; init; }
-    public double Beta1 { get; init; } = 0.9;
-    public double Beta2 { get; init; } = 0.999;
-    public double Eps { get; init; } = 1e-8;
+    /// <summary>β₁.</summary>
+    public double Beta1 { get; init; }
+    /// <summary>β₂.</summary>
+    public double Beta2 { get; init; }
+    /// <summary>ε.</summary>
+    public double Eps { get; init; }
+    /// <summary>σ.</summary>
     public double WeightDecay { get; init; }
     /// <summary>SGD momentum μ (Direction.Sgd).</summary>
     public double Momentum { get; init; }
@@ -66,18 +77,60 @@ public sealed record UpdateRule
     /// <summary>Nesterov momentum for Direction.Sgd.</summary>
     public bool Nesterov { get; init; }
     /// <summary>NAdam's ψ.</summary>
-    public double MomentumDecay { get; init; } = 4e-3;
+    public double MomentumDecay { get; init; }
+    /// <summary>The options the rule was built from (for <see cref="Describe"/>); null for a rule built by hand.</summary>
+    public AfmdwOptions? Options { get; init; }
+
+    /// <summary>
+    /// The rule of complete options: the one place that reads the declared options into the rule (every value
+    /// and default comes from <see cref="OptionSchema"/> and <see cref="Presets"/>, none from here).
+    /// </summary>
+    public static UpdateRule From(AfmdwOptions o)
+    {
+        var estimator = o.Required(OptionSchema.Estimator);
+        return new UpdateRule
+        {
+            Direction = o.Required(OptionSchema.Direction),
+            Estimator = estimator.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : SecondMoments.Get(estimator),
+            EpsMode = o.Required(OptionSchema.EpsMode),
+            Decay = o.Required(OptionSchema.Decay),
+            BiasCorrection = o.Required(OptionSchema.BiasCorrection),
+            Maximize = o.Required(OptionSchema.Maximize),
+            ThetaSchedule = o.Required(OptionSchema.ThetaSchedule),
+            TauSchedule = o.Required(OptionSchema.TauSchedule),
+            Rectify = o.Required(OptionSchema.Rectify),
+            Beta1 = o.Required(OptionSchema.Beta1),
+            Beta2 = o.Required(OptionSchema.Beta2),
+            Eps = o.Required(OptionSchema.Eps),
+            WeightDecay = o.Required(OptionSchema.WeightDecay),
+            Momentum = o.Required(OptionSchema.Momentum),
+            Dampening = o.Required(OptionSchema.Dampening),
+            Nesterov = o.Required(OptionSchema.Nesterov),
+            MomentumDecay = o.Required(OptionSchema.MomentumDecay),
+            Options = o.Clone(),
+        };
+    }
+
+    /// <summary>The checks that involve several options (each value's own range is checked by its declaration).</summary>
+    internal void Validate(string where)
+    {
+        static void Require(bool ok, string name, object? value, string rule, string where)
+        {
+            if (!ok) throw new ArgumentOutOfRangeException(name, value, $"{where}: {name} = {value} is out of range: {rule}.");
+        }
+        if (Estimator is not null && (Preconditioner == Preconditioner.EpsInside || Decay == DecayPlacement.Preconditioned))
+            Require(Eps > 0, "eps", Eps, "must be > 0 when ε sits inside the root or the decay is preconditioned (H would be unbounded)", where);
+        if (Direction == Direction.Sgd && Nesterov)
+            Require(Momentum > 0 && Dampening == 0, "nesterov", true, "Nesterov momentum requires momentum > 0 and dampening = 0", where);
+        if (Estimator is null && Decay is DecayPlacement.Preconditioned)
+            Require(false, "decay", "preconditioned", "a rule without a second moment has no preconditioner; use l2 or decoupled", where);
+    }
 
     /// <summary>Whether the rule keeps a first-moment buffer m.</summary>
     public bool HasFirstMoment => Direction != Direction.Sgd || Momentum != 0;
 
     /// <summary>The preconditioner kind the estimator and ε placement imply (before RAdam's per-step switch).</summary>
-    public Preconditioner Preconditioner => Estimator switch
-    {
-        null => Preconditioner.Identity,
-        { Name: "infinity" } => Preconditioner.InverseNorm,
-        _ => EpsMode == EpsMode.Inside ? Preconditioner.EpsInside : Preconditioner.EpsOutside,
-    };
+    public Preconditioner Preconditioner => Estimator?.PreconditionerFor(EpsMode) ?? Preconditioner.Identity;
 
     /// <summary>
     /// The coefficients of step t = scalars.Step + 1 at learning rate <paramref name="lr"/>
@@ -95,6 +148,9 @@ public sealed record UpdateRule
         double b2 = TauSchedule.IsConstant ? Math.Pow(Beta2, t) : scalars.Beta2Product * beta2;
         double bc1 = BiasCorrection ? 1 - b1 : 1.0;
         double bc2 = BiasCorrection ? 1 - b2 : 1.0;
+        // bc = 0 only under the lr-tied schedule when every step so far had η = 0 (θ = 0): m and v are
+        // still exactly their initial values and carry no information, so their corrected values are 0.
+        static double Div(double a, double b) => b == 0 ? 0 : a / b;
         double muProduct = scalars.MuProduct;
 
         var c = new StepCoefficients
@@ -106,9 +162,9 @@ public sealed record UpdateRule
             MGain = 1 - beta1,
             VDecay = beta2,
             VGain = 1 - beta2,
-            VEps = Estimator?.Name is "adabelief" or "infinity" ? Eps : 0.0,
+            VEps = Estimator is { EpsInV: true } ? Eps : 0.0,
             Preconditioner = Preconditioner,
-            VScale = EpsMode == EpsMode.Inside ? 1 / bc2 : 1 / Math.Sqrt(bc2),
+            VScale = EpsMode == EpsMode.Inside ? Div(1, bc2) : Div(1, Math.Sqrt(bc2)),
             PrecondEps = Eps,
             StepSize = lr,
             DecayInside = Decay == DecayPlacement.Preconditioned ? WeightDecay : 0.0,
@@ -118,11 +174,11 @@ public sealed record UpdateRule
         switch (Direction)
         {
             case Direction.HeavyBall:
-                c = c with { DirM = 1 / bc1, DirG = 0 };
+                c = c with { DirM = Div(1, bc1), DirG = 0 };
                 break;
             case Direction.Nesterov:
                 c = BiasCorrection
-                    ? c with { DirM = beta1 / (1 - b1 * beta1), DirG = (1 - beta1) / (1 - b1) }
+                    ? c with { DirM = Div(beta1, 1 - b1 * beta1), DirG = Div(1 - beta1, 1 - b1) }
                     : c with { DirM = beta1, DirG = 1 - beta1 };
                 break;
             case Direction.NAdam:
@@ -165,42 +221,41 @@ public sealed record UpdateRule
         return (c, new StepScalars(t, b1, b2, muProduct));
     }
 
-    /// <summary>A one-line description of the rule's structure, for listings and error messages.</summary>
-    public string Describe()
-    {
-        var parts = new List<string> { $"direction={Direction}" };
-        if (Estimator is not null) parts.Add($"estimator={Estimator.Name}");
-        if (Estimator is not null && Estimator.Name != "infinity") parts.Add($"eps_mode={EpsMode}");
-        parts.Add($"decay={Decay}");
-        if (!BiasCorrection) parts.Add("bias_correction=false");
-        if (Rectify) parts.Add("rectify");
-        if (!ThetaSchedule.IsConstant) parts.Add($"theta_schedule={ThetaSchedule}");
-        if (!TauSchedule.IsConstant) parts.Add($"tau_schedule={TauSchedule}");
-        return string.Join(", ", parts).ToLowerInvariant();
-    }
+    /// <summary>A one-line description of the rule's structure (the structural options, as their declarations say), for listings and error messages.</summary>
+    public string Describe() => Options?.Describe(structural: true) ?? $"direction={Direction}, estimator={Estimator?.Name ?? "none"}, decay={Decay}".ToLowerInvariant();
 }
 
 /// <summary>
 /// A moment step-size schedule for θ = 1 − β₁ (or τ = 1 − β₂): constant, diminishing
-/// θ_t = θ₀(1 + (t − 1)/T)^(−p) (what the convergence theory asks for), or lr-tied θ_t = θ₀·η_t/η₀.
+/// θ_t = θ₀(1 + (t − 1)/T)^(−p) (what the convergence theory asks for), or lr-tied θ_t = min(1, θ₀·η_t/η₀)
+/// (clamped so β stays in [0, 1) when the learning rate rises above its initial value).
 /// Parsed from and printed as "constant", "diminishing T=5 p=0.7", "lr-tied".
 /// </summary>
+/// <param name="Kind">The kind of schedule.</param>
+/// <param name="T">The diminishing schedule's time scale.</param>
+/// <param name="P">The diminishing schedule's power.</param>
 public sealed record MomentSchedule(MomentScheduleKind Kind, double T = 1, double P = 0)
 {
+    /// <summary>θ_t = θ₀.</summary>
     public static readonly MomentSchedule Constant = new(MomentScheduleKind.Constant);
+    /// <summary>θ_t = min(1, θ₀·η_t/η₀).</summary>
     public static readonly MomentSchedule LrTied = new(MomentScheduleKind.LrTied);
+    /// <summary>θ_t = θ₀(1 + (t − 1)/T)^(−p).</summary>
     public static MomentSchedule Diminishing(double t, double p) => new(MomentScheduleKind.Diminishing, t, p);
 
+    /// <summary>Whether θ_t = θ₀ for every step.</summary>
     public bool IsConstant => Kind == MomentScheduleKind.Constant;
 
     /// <summary>The rate θ_t for base rate θ₀ at step t, given η_t/η₀.</summary>
     public double Rate(double baseRate, long t, double lrRatio) => Kind switch
     {
         MomentScheduleKind.Diminishing => baseRate * Math.Pow(1 + (t - 1) / T, -P),
-        MomentScheduleKind.LrTied => baseRate * lrRatio,
+        // Clamped to 1 (β = 0): a learning rate above η₀/θ₀ (warm-up, OneCycleLR) would otherwise give β < 0.
+        MomentScheduleKind.LrTied => Math.Min(1.0, baseRate * lrRatio),
         _ => baseRate,
     };
 
+    /// <summary>The schedule as option text ("constant", "lr-tied", "diminishing T=5 p=0.7").</summary>
     public override string ToString() => Kind switch
     {
         MomentScheduleKind.Diminishing => string.Create(CultureInfo.InvariantCulture, $"diminishing T={T} p={P}"),
@@ -217,20 +272,32 @@ public sealed record MomentSchedule(MomentScheduleKind Kind, double T = 1, doubl
         if (s.StartsWith("diminishing", StringComparison.Ordinal))
         {
             double t = 1, p = 0.5;
+            var seen = new HashSet<string>();
             foreach (var tok in s["diminishing".Length..].Split(new[] { ' ', ';', '/' }, StringSplitOptions.RemoveEmptyEntries))
             {
                 var kv = tok.Split('=', 2);
                 if (kv.Length != 2 || !double.TryParse(kv[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var x))
                     throw new ArgumentException($"{optionName}: cannot read '{tok}' in '{text}'; expected 'diminishing T=<number> p=<number>'.", optionName);
-                if (kv[0] == "t") t = x; else if (kv[0] == "p") p = x;
-                else throw new ArgumentException($"{optionName}: unknown field '{kv[0]}' in '{text}'; expected T and p.", optionName);
+                if (kv[0] is not ("t" or "p"))
+                    throw new ArgumentException($"{optionName}: unknown field '{kv[0]}' in '{text}'; expected T and p.", optionName);
+                if (!seen.Add(kv[0])) throw new ArgumentException($"{optionName}: {kv[0].ToUpperInvariant()} is given twice in '{text}'.", optionName);
+                if (kv[0] == "t") t = x; else p = x;
             }
-            if (!(t > 0)) throw new ArgumentOutOfRangeException(optionName, t, $"{optionName}: T must be > 0 (got {t}).");
-            if (!(p >= 0)) throw new ArgumentOutOfRangeException(optionName, p, $"{optionName}: p must be ≥ 0 (got {p}).");
+            if (!(t > 0 && double.IsFinite(t))) throw new ArgumentOutOfRangeException(optionName, t, $"{optionName}: T must be a finite number > 0 (got {t}).");
+            if (!(p >= 0 && double.IsFinite(p))) throw new ArgumentOutOfRangeException(optionName, p, $"{optionName}: p must be a finite number ≥ 0 (got {p}).");
             return Diminishing(t, p);
         }
         throw new ArgumentException($"{optionName}: unknown schedule '{text}'; expected constant, lr-tied or 'diminishing T=<T> p=<p>'.", optionName);
     }
 }
 
-public enum MomentScheduleKind { Constant, Diminishing, LrTied }
+/// <summary>The kinds of <see cref="MomentSchedule"/>.</summary>
+public enum MomentScheduleKind
+{
+    /// <summary>θ_t = θ₀.</summary>
+    Constant,
+    /// <summary>θ_t = θ₀(1 + (t − 1)/T)^(−p).</summary>
+    Diminishing,
+    /// <summary>θ_t = min(1, θ₀·η_t/η₀).</summary>
+    LrTied,
+}

@@ -1,23 +1,7 @@
-using System.Numerics;
+using AdamFamily.Rules;
 using TorchSharp;
 
-namespace AdamFamily.Rules;
-
-/// <summary>The step coefficients broadcast into SIMD registers, built once per kernel call.</summary>
-public readonly struct VectorCoefficients<T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
-{
-    public readonly Vector<T> GradScale, L2, MDecay, MGain, VDecay, VGain, VEps, DirM, DirG, VScale, PrecondEps, StepSize, DecayInside, DecayFactor;
-
-    public VectorCoefficients(in StepCoefficients c)
-    {
-        GradScale = V(c.GradScale); L2 = V(c.L2); MDecay = V(c.MDecay); MGain = V(c.MGain);
-        VDecay = V(c.VDecay); VGain = V(c.VGain); VEps = V(c.VEps); DirM = V(c.DirM); DirG = V(c.DirG);
-        VScale = V(c.VScale); PrecondEps = V(c.PrecondEps); StepSize = V(c.StepSize);
-        DecayInside = V(c.DecayInside); DecayFactor = V(c.DecayFactor);
-    }
-
-    private static Vector<T> V(double x) => new(T.CreateChecked(x));
-}
+namespace AdamFamily.Execution;
 
 /// <summary>
 /// The step coefficients as native TorchSharp Scalars for the tensor-op path: built once per group and
@@ -27,7 +11,36 @@ public readonly struct VectorCoefficients<T> where T : unmanaged, IBinaryFloatin
 /// </summary>
 public sealed class ScalarCoefficients : IDisposable
 {
-    public readonly Scalar GradScale, L2, MDecay, MGain, VDecay, VGain, NegVGain, VEps, DirM, DirG, VScale, PrecondEps, NegStepSize, DecayInside, DecayFactor;
+    /// <summary><see cref="StepCoefficients.GradScale"/></summary>
+    public readonly Scalar GradScale;
+    /// <summary><see cref="StepCoefficients.L2"/></summary>
+    public readonly Scalar L2;
+    /// <summary><see cref="StepCoefficients.MDecay"/></summary>
+    public readonly Scalar MDecay;
+    /// <summary><see cref="StepCoefficients.MGain"/></summary>
+    public readonly Scalar MGain;
+    /// <summary><see cref="StepCoefficients.VDecay"/></summary>
+    public readonly Scalar VDecay;
+    /// <summary><see cref="StepCoefficients.VGain"/></summary>
+    public readonly Scalar VGain;
+    /// <summary>−<see cref="StepCoefficients.VGain"/></summary>
+    public readonly Scalar NegVGain;
+    /// <summary><see cref="StepCoefficients.VEps"/></summary>
+    public readonly Scalar VEps;
+    /// <summary><see cref="StepCoefficients.DirM"/></summary>
+    public readonly Scalar DirM;
+    /// <summary><see cref="StepCoefficients.DirG"/></summary>
+    public readonly Scalar DirG;
+    /// <summary><see cref="StepCoefficients.VScale"/></summary>
+    public readonly Scalar VScale;
+    /// <summary><see cref="StepCoefficients.PrecondEps"/></summary>
+    public readonly Scalar PrecondEps;
+    /// <summary>−<see cref="StepCoefficients.StepSize"/></summary>
+    public readonly Scalar NegStepSize;
+    /// <summary><see cref="StepCoefficients.DecayInside"/></summary>
+    public readonly Scalar DecayInside;
+    /// <summary><see cref="StepCoefficients.DecayFactor"/></summary>
+    public readonly Scalar DecayFactor;
     /// <summary>−η·DirM: the heavy-ball step with the bias correction folded into the step size.</summary>
     public readonly Scalar NegStepDirM;
     /// <summary>σ/DirM: preconditioned decay added to m before the common factor DirM is taken out.</summary>
@@ -36,6 +49,7 @@ public sealed class ScalarCoefficients : IDisposable
     /// <summary>The coefficients these Scalars were built from (to tell when they must be rebuilt).</summary>
     public StepCoefficients Coefficients { get; }
 
+    /// <summary>Builds the Scalars of <paramref name="c"/>.</summary>
     public ScalarCoefficients(in StepCoefficients c)
     {
         Coefficients = c;
@@ -47,6 +61,7 @@ public sealed class ScalarCoefficients : IDisposable
         DecayInsideOverDirM = (c.DirM != 0 ? c.DecayInside / c.DirM : 0.0).ToScalar();
     }
 
+    /// <summary>Releases the native Scalars.</summary>
     public void Dispose()
     {
         GradScale.Dispose(); L2.Dispose(); MDecay.Dispose(); MGain.Dispose(); VDecay.Dispose(); VGain.Dispose(); NegVGain.Dispose();
