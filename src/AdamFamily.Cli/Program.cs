@@ -17,6 +17,7 @@ var root = new RootCommand("AdamFamily: the Adam family of optimizers with decou
 root.Subcommands.Add(ListCommand.Create());
 root.Subcommands.Add(ParityCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
+root.Subcommands.Add(TuneCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(TheoryCommand.Create());
 root.Subcommands.Add(ToyCommand.Create());

@@ -6,7 +6,7 @@ namespace AdamFamily;
 /// What one optimizer step did, read out only when asked for (<see cref="AfmdwOptimizer.CollectDiagnostics"/>).
 /// </summary>
 /// <param name="Step">The optimizer's step counter after the step.</param>
-/// <param name="Stationarity">‖d + σx‖ over all parameters (docs/algorithms.md): d the bias-corrected direction, σ the
+/// <param name="Stationarity">‖d + σx‖ over all parameters (docs/algorithms.md §5.1): d the bias-corrected direction, σ the
 /// decay that is not already inside the gradient (0 for L2/coupled decay, whose d already contains σx).</param>
 /// <param name="UpdateNorm">‖x_new − x_old‖ over all parameters.</param>
 /// <param name="MaxDecayFactor">The largest per-coordinate shrink the decay term applied this step (η·σ·max H for

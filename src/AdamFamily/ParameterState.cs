@@ -166,7 +166,7 @@ public sealed class ParameterState : OptimizerState, IDisposable
     {
         if (theirs is null) { mine?.Dispose(); return null; }
         using var _ = no_grad();
-        if (mine is not null && mine.dtype == theirs.dtype && mine.shape.SequenceEqual(theirs.shape) && mine.device == _param.device)
+        if (mine is not null && mine.dtype == theirs.dtype && mine.shape.SequenceEqual(theirs.shape) && SameDevice(mine.device, _param.device))
         {
             mine.copy_(theirs);
             return mine;
@@ -191,11 +191,16 @@ public sealed class ParameterState : OptimizerState, IDisposable
 
     private static Tensor? Move(Tensor? t, Device device)
     {
-        if (t is null || t.device == device) return t;
+        if (t is null || SameDevice(t.device, device)) return t;
         var moved = t.to(device).DetachFromDisposeScope();
         t.Dispose();
         return moved;
     }
+
+    // TorchSharp's Device has no value equality (== compares references, and tensor.device is a new object each
+    // time), so compare type and index; every CPU device is the same device.
+    private static bool SameDevice(Device a, Device b)
+        => a.type == b.type && (a.type == DeviceType.CPU || a.index == b.index);
 
     /// <summary>Releases the buffers.</summary>
     public void Dispose()

@@ -50,7 +50,7 @@ public sealed class PresetInfo
 }
 
 /// <summary>
-/// The presets in one table: every preset's rule and defaults live here and nowhere else, as option settings
+/// The presets (docs/algorithms.md §4) in one table: every preset's rule and defaults live here and nowhere else, as option settings
 /// over the defaults declared in <see cref="OptionSchema"/> (AdamD's). The preset classes only name them.
 /// <c>afm list</c> prints this table.
 /// </summary>

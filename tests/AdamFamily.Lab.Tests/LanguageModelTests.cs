@@ -58,7 +58,9 @@ public class LanguageModelTests : IDisposable
         Assert.Equal(Math.Exp(last.TestLoss), last.TestMetric, 9);
         Assert.Equal(2e-3, last.LearningRate, 12); // the multistep schedule reached the optimizer
         Assert.True(double.IsFinite(last.Stationarity) && last.Stationarity > 0);
-        Assert.True(last.OptimizerSeconds > 0 && last.OptimizerSeconds < last.Seconds);
+        // Times are measured, so only their consistency is asserted (a coarse clock may read 0 for a short span).
+        Assert.True(double.IsFinite(last.Seconds) && last.Seconds >= 0, $"epoch time {last.Seconds}");
+        Assert.True(last.OptimizerSeconds >= 0 && last.OptimizerSeconds <= last.Seconds, $"optimizer {last.OptimizerSeconds} s of {last.Seconds} s");
     }
 
     [Fact]
@@ -178,6 +180,7 @@ public class LanguageModelTests : IDisposable
         var s = Tiny(RepeatingText(_dir, 200)) with
         {
             Epochs = 2,
+            Seeds = new[] { 0, 1, 2, 3, 4, 5 }, // the exact test needs 6 seeds to say "better" (smallest p 2/2^6)
             Arms = new[] { new ArmSpec("slow", "sgd:lr=1e-3"), new ArmSpec("adam", "adam:lr=2e-2") },
         };
         var outDir = Path.Combine(_dir.Path, "out");

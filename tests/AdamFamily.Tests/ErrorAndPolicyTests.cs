@@ -39,8 +39,13 @@ public class HyperParameterErrorTests
     [Fact]
     public void StabilityBound_IsExact()
     {
-        // ε = 1e-8 → ε^(−1/2) = 1e4; σ = 1e-2: the bound on η is 1e-2.
-        using (var ok = Optimizers.Create("adamd", Fixture.Parameters(), "lr=0.0099,weight_decay=1e-2")) { }
+        // ε = 1e-8 → ε^(−1/2) = 1e4; σ = 1e-2: the bound on η is 1e-2. Just below it the optimizer is built and steps.
+        var ps = Fixture.Parameters();
+        using (var ok = Optimizers.Create("adamd", ps, "lr=0.0099,weight_decay=1e-2"))
+        {
+            Fixture.Run(ok, ps, 0, 1);
+            Assert.Equal(1, ok.StepCount);
+        }
         Assert.Throws<UnstableDecayException>(() => Optimizers.Create("adamd", Fixture.Parameters(), "lr=0.01,weight_decay=1e-2"));
     }
 
@@ -64,7 +69,14 @@ public class HyperParameterErrorTests
     [Fact]
     public void DecoupledDecay_HasNoSuchBound()
     {
-        using var opt = Optimizers.Create("afmdw", Fixture.Parameters(), "lr=0.1,weight_decay=0.5,decay=decoupled");
+        // η·σ·ε^(−1/2) = 500 refuses preconditioned decay; decoupled decay at the same η, σ is built, steps, and
+        // shrinks a zero-gradient coordinate by exactly 1 − ησ = 0.95 (no overshoot).
+        Assert.Throws<UnstableDecayException>(() => Optimizers.Create("afmdw", Fixture.Parameters(dtype: ScalarType.Float64), "lr=0.1,weight_decay=0.5"));
+        var x = new Parameter(tensor(new double[] { 2.0, -3.0 }));
+        using var opt = Optimizers.Create("afmdw", new[] { x }, "lr=0.1,weight_decay=0.5,decay=decoupled");
+        x.grad = tensor(new double[] { 0.0, 0.0 });
+        opt.step();
+        Assert.Equal(new[] { 2.0 * 0.95, -3.0 * 0.95 }, x.data<double>().ToArray());
     }
 }
 

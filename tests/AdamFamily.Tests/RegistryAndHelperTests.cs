@@ -27,8 +27,14 @@ public class RegistryTests
         {
             Assert.Equal(p.Name, p.Type.Name.ToLowerInvariant());
             var ps = Fixture.Parameters();
+            var before = Fixture.Values(ps);
             using var opt = Optimizers.Create(p.Name, ps, Fixture.OptionsFor(p.Name));
+            Assert.IsType(p.Type, opt);
             Fixture.Run(opt, ps, 0, 2);
+            var after = Fixture.Values(ps);
+            Assert.All(ps, q => Assert.Equal(2, opt.StateOf(q).Step));
+            Assert.All(after.SelectMany(v => v), v => Assert.True(double.IsFinite(v), $"{p.Name}: non-finite parameter"));
+            Assert.True(before.Zip(after).All(t => !t.First.SequenceEqual(t.Second)), $"{p.Name}: a parameter did not move in two steps");
         }
     }
 

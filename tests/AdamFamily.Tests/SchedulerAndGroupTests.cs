@@ -56,14 +56,21 @@ public class SchedulerTests
     [Fact]
     public void LrTiedSchedule_FollowsTheScheduler()
     {
-        // θ_t = θ₀·η_t/η₀: after a ×0.1 drop the first moment moves 10× slower.
+        // θ_t = θ₀·η_t/η₀ with a real MultiStepLR: before the ×0.1 drop m moves with θ = 0.1, after it with 0.01.
         var ps = Fixture.Parameters(dtype: ScalarType.Float64);
         using var opt = Optimizers.Create("afmdw", ps, "lr=1e-2,theta_schedule=lr-tied");
-        var rule = opt.Groups[0].Options.ToRule();
-        var (c1, _) = rule.Plan(Rules.StepScalars.Initial, 1e-2, 1e-2);
-        var (c2, _) = rule.Plan(Rules.StepScalars.Initial, 1e-3, 1e-2);
-        Assert.Equal(0.1, c1.MGain, 12);
-        Assert.Equal(0.01, c2.MGain, 12);
+        var sched = optim.lr_scheduler.MultiStepLR(opt, new[] { 2 }, 0.1);
+        for (int k = 0; k < 4; k++)
+        {
+            double theta = k < 2 ? 0.1 : 0.01;
+            Fixture.SetGrads(ps, k);
+            var m0 = opt.StateOf(ps[0]).M!.data<double>().ToArray();
+            var g = ps[0].grad!.data<double>().ToArray();
+            opt.step();
+            var m1 = opt.StateOf(ps[0]).M!.data<double>().ToArray();
+            for (int i = 0; i < m1.Length; i++) Assert.Equal((1 - theta) * m0[i] + theta * g[i], m1[i], 14);
+            sched.step();
+        }
     }
 }
 
@@ -166,13 +173,40 @@ public class ParamGroupTests
     }
 
     [Fact]
-    public void To_MovesState_AndKeepsStepping()
+    public void To_MovesEveryStateBuffer_ToTheDevice()
     {
+        // The meta device exists on every build (no GPU needed): a real move, observable on each buffer.
         var ps = Fixture.Parameters();
-        using var opt = new AdamD(ps);
+        using var opt = new AMSGradD(ps);
         Fixture.Run(opt, ps, 0, 2);
-        opt.to(CPU);
-        Fixture.Run(opt, ps, 2, 3);
-        Assert.Equal(3, opt.StateOf(ps[0]).Step);
+        var meta = new Device(DeviceType.META);
+        opt.to(meta);
+        foreach (var p in ps)
+        {
+            var s = opt.StateOf(p);
+            foreach (var t in new[] { s.M!, s.V!, s.VMax! })
+            {
+                Assert.Equal(DeviceType.META, t.device_type);
+                Assert.Equal(p.shape, t.shape);
+                Assert.Equal(p.dtype, t.dtype);
+            }
+            Assert.Equal(2, s.Step);
+        }
+    }
+
+    [Fact]
+    public void To_TheCurrentDevice_KeepsTheBuffers_AndTheTrajectory()
+    {
+        var a = Fixture.Parameters(dtype: ScalarType.Float64);
+        var b = Fixture.Clone(a);
+        using var oa = new AdamD(a);
+        using var ob = new AdamD(b);
+        Fixture.Run(oa, a, 0, 2); Fixture.Run(ob, b, 0, 2);
+        var m = oa.StateOf(a[0]).M!;
+        oa.to(CPU);
+        Assert.Same(m, oa.StateOf(a[0]).M); // no copy when nothing moves
+        Fixture.Run(oa, a, 2, 5); Fixture.Run(ob, b, 2, 5);
+        Assert.Equal(Fixture.Values(b), Fixture.Values(a));
+        Assert.Equal(5, oa.StateOf(a[0]).Step);
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using AdamFamily.Lab.Experiments;
+using AdamFamily.Lab.Reports;
 using AdamFamily.Lab.Training;
 using Spectre.Console;
 
@@ -25,6 +26,7 @@ internal static class CompareCommand
         var model = new Option<string?>("--model") { Description = "Model: mlp, cnn, resnet18, resnet34, vgg11, densenet121; lstm for ptb and text (their default)." };
         var batch = new Option<int?>("--batch-size") { Description = "Batch size (ptb/text: parallel token streams)." };
         var trainSubset = new Option<int?>("--train-subset") { Description = "Use the first N training records (ptb/text: tokens)." };
+        var validation = new Option<int?>("--validation") { Description = "Image tasks: hold out the last N training examples as the validation split the best epoch is chosen on (default 10000 for fashion-mnist/cifar, 400 for synthetic; 0 = none)." };
         var testSubset = new Option<int?>("--test-subset") { Description = "Use the first N test records (ptb/text: tokens of valid and of test)." };
         var schedule = new Option<string?>("--schedule") { Description = "constant, multistep or cosine." };
         var milestones = new Option<string?>("--milestones") { Description = "Epochs (1-based) from which the lr is multiplied by --gamma, e.g. 9 or 150,225 (multistep)." };
@@ -46,7 +48,7 @@ internal static class CompareCommand
 
         var cmd = new Command("compare", "Compare optimizers fairly: several seeds, paired arms, test accuracy with confidence intervals.")
         {
-            protocol, scale, experiment, arms, seeds, epochs, task, data, model, batch, trainSubset, testSubset, schedule, milestones, gamma, clip, augment, baseline, margin, device, tensorboard, outDir,
+            protocol, scale, experiment, arms, seeds, epochs, task, data, model, batch, trainSubset, validation, testSubset, schedule, milestones, gamma, clip, augment, baseline, margin, device, tensorboard, outDir,
             bptt, layers, hidden, embedding, dropout, tied, maxVocab,
         };
         cmd.SetAction(r =>
@@ -67,6 +69,7 @@ internal static class CompareCommand
                 if (r.GetValue(batch) is { } b) s = s with { BatchSize = b };
                 if (r.GetValue(trainSubset) is { } ts) s = s with { TrainSubset = ts };
                 if (r.GetValue(testSubset) is { } te) s = s with { TestSubset = te };
+                if (r.GetValue(validation) is { } vn) s = s with { Validation = vn };
                 if (r.GetValue(schedule) is { } sc)
                 {
                     var kind = sc.ToLowerInvariant();   // another kind drops a protocol's milestones rather than keeping ignored ones
@@ -161,38 +164,25 @@ internal static class CompareCommand
     }
 }
 
-/// <summary>The verdict table on screen.</summary>
+/// <summary>The verdict table on screen (the cells of <see cref="VerdictTable"/>, coloured).</summary>
 internal static class ComparisonTable
 {
-    public static void Write(ComparisonSummary summary, string dir)
+    public static void Write(ComparisonSummary summary, string dir, string? title = null)
     {
         var s = summary.Settings;
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"[bold]{Markup.Escape(s.Protocol)}[/]: final {Markup.Escape(s.MetricName)} over {s.Seeds.Length} seeds (baseline [bold]{Markup.Escape(s.BaselineArm)}[/])");
-        foreach (var c in new[] { "arm", "optimizer", "final (mean ± std)", "best", "diverged", "s/epoch", "opt. share", $"Δ vs {s.BaselineArm} [95% CI]", "verdict", $"non-inferior (±{s.Margin} {s.MarginUnit})" })
-            table.AddColumn(Markup.Escape(c));
-        foreach (var a in summary.Arms)
+            .Title(title ?? $"[bold]{Markup.Escape(s.Protocol)}[/]: final {Markup.Escape(s.MetricName)} over {s.Seeds.Length} seeds (baseline [bold]{Markup.Escape(s.BaselineArm)}[/])");
+        foreach (var c in VerdictTable.Header(summary)) table.AddColumn(Markup.Escape(c));
+        foreach (var row in VerdictTable.Rows(summary))
         {
-            var v = summary.Versus.FirstOrDefault(x => x.Arm == a.Arm);
-            string verdict = v is null ? "[grey]baseline[/]" : v.Verdict switch
-            {
-                "better" => "[green]better[/]",
-                "worse" => "[red]worse[/]",
-                _ => Markup.Escape(v.Verdict),
-            };
-            table.AddRow(
-                Markup.Escape(a.Arm), Markup.Escape(a.Optimizer),
-                $"{a.FinalMean:F2} ± {Std(a.FinalStd)}", $"{a.BestMean:F2} ± {Std(a.BestStd)}",
-                $"{a.Divergences}/{a.Runs}", $"{a.SecondsPerEpoch:F2}", $"{a.OptimizerShare:P0}",
-                Markup.Escape(v is null ? "" : double.IsFinite(v.CiLow) ? $"{v.MeanDifference:+0.00;-0.00} [{v.CiLow:+0.00;-0.00}, {v.CiHigh:+0.00;-0.00}]" : $"{v.MeanDifference:+0.00;-0.00}"),
-                verdict,
-                v?.NonInferior is { } ni ? (ni ? "[green]yes[/]" : "[red]no[/]") : "");
+            var cells = row.Select(Markup.Escape).ToArray();
+            string v = row[VerdictTable.VerdictColumn], ni = row[VerdictTable.NonInferiorColumn];
+            cells[VerdictTable.VerdictColumn] = v == "better" ? "[green]better[/]" : v == "worse" || v.StartsWith("not better") ? $"[red]{Markup.Escape(v)}[/]" : v == "baseline" ? "[grey]baseline[/]" : cells[VerdictTable.VerdictColumn];
+            cells[VerdictTable.NonInferiorColumn] = ni == "yes" ? "[green]yes[/]" : ni.StartsWith("no") && !ni.StartsWith("non") ? $"[red]{Markup.Escape(ni)}[/]" : cells[VerdictTable.NonInferiorColumn];
+            table.AddRow(cells);
         }
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"Δ = paired mean difference of the final {Markup.Escape(s.MetricName)} over seeds, arm − baseline, with a paired-t 95% interval" +
-                               $" ({(s.HigherIsBetter ? "higher" : "lower")} is better). " +
-                               $"Files: {Markup.Escape(Path.Combine(dir, "summary.json"))}, summary.csv, runs/*.jsonl");
+        AnsiConsole.MarkupLine(Markup.Escape(VerdictTable.Footnote(summary)));
+        AnsiConsole.MarkupLine($"Files: {Markup.Escape(Path.Combine(dir, "summary.json"))}, summary.csv, runs/*.jsonl");
     }
-
-    private static string Std(double x) => double.IsFinite(x) ? x.ToString("F2") : "–";
 }

@@ -5,7 +5,7 @@ using Spectre.Console;
 namespace AdamFamily.Cli.Commands;
 
 /// <summary>
-/// <c>afm theory</c>: the paper's claims made visible on small problems (ALGORITHMS.md §2 and §4):
+/// <c>afm theory</c>: the paper's claims made visible on small problems (docs/algorithms.md §5 and §6):
 /// <c>stationarity</c>, <c>sgd-limit</c> and <c>stability</c>. The computation is in AdamFamily.Lab.Theory;
 /// this file parses options and prints the summaries.
 /// </summary>

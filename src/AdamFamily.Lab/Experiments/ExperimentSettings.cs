@@ -52,6 +52,12 @@ public sealed record ExperimentSettings
     /// <summary>Use only the first N training / test records (null = all).</summary>
     public int? TrainSubset { get; init; }
     public int? TestSubset { get; init; }
+    /// <summary>
+    /// Image tasks: hold out the LAST N training examples as the validation split that selection (best epoch,
+    /// tuning) uses instead of test; training uses the examples before them (and <see cref="TrainSubset"/> the first of
+    /// those). Null = <see cref="DefaultValidationFor"/>; 0 = no validation split. Language models use the corpus's valid split.
+    /// </summary>
+    public int? Validation { get; init; }
     public bool Augment { get; init; }
     public int CropPadding { get; init; } = 4;
     public ScheduleSpec Schedule { get; init; } = ScheduleSpec.Constant;
@@ -73,6 +79,12 @@ public sealed record ExperimentSettings
     [JsonIgnore] public bool HigherIsBetter => !IsLanguageModel;
     /// <summary>The unit of <see cref="Margin"/>: percentage points of accuracy, or perplexity points.</summary>
     [JsonIgnore] public string MarginUnit => IsLanguageModel ? "ppl" : "pp";
+
+    /// <summary>The default validation hold-out: 10 000 for Fashion-MNIST and CIFAR (as big as their test sets), 400 (a fifth) for the 2 000-image synthetic task.</summary>
+    public static int DefaultValidationFor(string task) => task switch { "synthetic" => 400, "ptb" or "text" => 0, _ => 10_000 };
+
+    /// <summary>The validation hold-out this experiment uses (<see cref="Validation"/> or the task's default).</summary>
+    [JsonIgnore] public int ValidationCount => IsLanguageModel ? 0 : Validation ?? DefaultValidationFor(Task);
 
     [JsonIgnore] public string BaselineArm => Baseline ?? Arms.FirstOrDefault()?.Name ?? "";
 
@@ -160,6 +172,8 @@ public sealed record ExperimentSettings
         if (Seeds.Distinct().Count() != Seeds.Length) throw new ArgumentException($"seeds repeat: {string.Join(",", Seeds)}.", "seeds");
         if (!(Margin >= 0 && double.IsFinite(Margin))) throw new ArgumentOutOfRangeException("margin", Margin, $"margin = {Num(Margin)}: must be a finite number ≥ 0 ({MarginUnit}).");
         if (TrainSubset is < 1) throw new ArgumentOutOfRangeException("train_subset", TrainSubset, $"train_subset = {TrainSubset}: must be ≥ 1.");
+        if (Validation is < 0) throw new ArgumentOutOfRangeException("validation", Validation, $"validation = {Validation}: must be ≥ 0 (0 = no validation split).");
+        if (Validation is not null && IsLanguageModel) throw new ArgumentException($"validation applies to the image tasks; task '{Task}' uses its corpus's valid split.", "validation");
         if (TestSubset is < 1) throw new ArgumentOutOfRangeException("test_subset", TestSubset, $"test_subset = {TestSubset}: must be ≥ 1.");
         if (CropPadding is < 0 or > 64) throw new ArgumentOutOfRangeException("crop_padding", CropPadding, $"crop_padding = {CropPadding}: must be from 0 to 64 pixels.");
         ValidateSchedule();

@@ -157,13 +157,15 @@ public static class Protocols
     /// <summary>
     /// The first <paramref name="train"/> / <paramref name="test"/> records (tokens for language models) and
     /// <paramref name="epochs"/> epochs, the multistep milestones moved to the same relative place (rounded, and kept
-    /// inside the run so every lr drop still happens).
+    /// inside the run so every lr drop still happens). Image tasks hold out <paramref name="test"/> validation
+    /// examples (the end of the training set) instead of the default 10 000, so evaluating them costs what test costs.
     /// </summary>
     public static ExperimentSettings Quick(ExperimentSettings full, int epochs, int train, int test) => full with
     {
         Epochs = epochs,
         TrainSubset = train,
         TestSubset = test,
+        Validation = full.IsLanguageModel ? null : test,
         Schedule = full.Schedule.Kind == "multistep" && full.Schedule.Milestones is { } ms
             ? full.Schedule with
             {

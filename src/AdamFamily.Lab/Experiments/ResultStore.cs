@@ -63,8 +63,11 @@ public sealed class ResultStore
         {
             var lines = File.ReadAllLines(path);
             if (lines.Length < 2 || !lines[^1].Contains("\"type\":\"end\"")) return null;
+            double worst = double.NaN;
+            using (var header = JsonDocument.Parse(lines[0]))
+                if (header.RootElement.TryGetProperty("worst_metric", out var w) && w.ValueKind == JsonValueKind.Number) worst = w.GetDouble();
             var epochs = lines.Skip(1).Take(lines.Length - 2).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, LabFiles.JsonLine)!).ToList();
-            return new RunResult(arm, seed, epochs);
+            return new RunResult(arm, seed, epochs, worst);
         }
         catch (JsonException) { return null; } // not a finished run: it is rerun
     }
@@ -72,13 +75,13 @@ public sealed class ResultStore
     public void SaveRun(RunResult run)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(JsonSerializer.Serialize(new { type = "run", arm = run.Arm, seed = run.Seed }));
+        sb.AppendLine(JsonSerializer.Serialize(new { type = "run", arm = run.Arm, seed = run.Seed, worst_metric = double.IsFinite(run.WorstMetric) ? run.WorstMetric : (double?)null }));
         foreach (var e in run.Epochs) sb.AppendLine(JsonSerializer.Serialize(e, LabFiles.JsonLine));
         sb.AppendLine(JsonSerializer.Serialize(new { type = "end", diverged = run.Diverged, epochs = run.Epochs.Count }));
         LabFiles.WriteAtomically(RunPath(run.Arm, run.Seed), sb.ToString());
     }
 
-    private static string Sanitise(string s) => string.Concat(s.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+    internal static string Sanitise(string s) => string.Concat(s.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
 
     internal static string F(double x) => double.IsNaN(x) ? "" : x.ToString("G6", CultureInfo.InvariantCulture);
 }

@@ -133,7 +133,7 @@ public sealed class ReluRegression : FullBatchProblem
         return (output - _targets).square().mean() * 0.5;
     }
 
-    public override void Dispose() { _inputs.Dispose(); _targets.Dispose(); }
+    public override void Dispose() { _inputs.Dispose(); _targets.Dispose(); base.Dispose(); }
 }
 
 /// <summary>
@@ -164,7 +164,7 @@ public sealed class L1Regression : FullBatchProblem
 
     public override Tensor Loss(Tensor x) => (_a.matmul(x) - _b).abs().mean();
 
-    public override void Dispose() { _a.Dispose(); _b.Dispose(); }
+    public override void Dispose() { _a.Dispose(); _b.Dispose(); base.Dispose(); }
 }
 
 /// <summary>
@@ -200,5 +200,5 @@ public sealed class LogisticRegression : FullBatchProblem
 
     public override Tensor Loss(Tensor x) => nn.functional.softplus(-_ya.matmul(x), 1, 40).mean(); // threshold 40: exact in float64, no kink at 20
 
-    public override void Dispose() => _ya.Dispose();
+    public override void Dispose() { _ya.Dispose(); base.Dispose(); }
 }

@@ -40,7 +40,7 @@ public sealed record SgdLimitResult(SgdLimitSettings Settings, string Problem, d
     double MinimumObjective, double[] SgdToMinimum, double[] SgdObjectiveGap, IReadOnlyList<SgdLimitRun> Runs);
 
 /// <summary>
-/// ALGORITHMS.md §1 "Asymptotically SGD". With a diminishing θ_t and a constant η, AdamD's x follows −m̂/σ:
+/// docs/algorithms.md §5.2, the SGD limit. With a diminishing θ_t and a constant η, AdamD's x follows −m̂/σ:
 /// each step moves x a fraction c = η·σ·H (≈ η·σ·ε^(−1/2)) of the way to −m̂_{t}/σ, while m̂ moves slowly.
 /// With x ≈ −m̂/σ the moment update m̂_t = (1 − ρ_t)m̂_{t−1} + ρ_t∇f(x_{t−1}) reads
 /// x_t ≈ x_{t−1} − (ρ_t/σ)(∇f(x_{t−1}) + σx_{t−1}): SGD on g = f + (σ/2)‖x‖² with step ρ_t/σ. Here

@@ -31,7 +31,7 @@ public sealed record StabilityResult(StabilitySettings Settings, double MaxLearn
     IReadOnlyList<StabilityCheckRow> Checks, string? LearningRateChangeMessage);
 
 /// <summary>
-/// ALGORITHMS.md §2, stability of the preconditioned decay: a coordinate with zero gradient has v = 0, so
+/// docs/algorithms.md §6, stability of the preconditioned decay: a coordinate with zero gradient has v = 0, so
 /// H = ε^(−1/2) and the AdamD step is x ← (1 − η·σ·ε^(−1/2))·x. At a factor c = η·σ·ε^(−1/2) ≥ 1 the decay
 /// overshoots zero every step (c = 1 lands on it, 1 &lt; c &lt; 2 oscillates and shrinks, c &gt; 2 oscillates and grows).
 /// With <c>stability_check=false</c> the library lets it happen; with the check on it refuses at construction and

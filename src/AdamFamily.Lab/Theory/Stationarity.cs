@@ -36,7 +36,7 @@ public sealed record StationarityProblemResult(string Problem, string Descriptio
 public sealed record StationarityResult(StationaritySettings Settings, IReadOnlyList<StationarityProblemResult> Problems);
 
 /// <summary>
-/// ALGORITHMS.md §4, stationarity: every fixed point of the preconditioned placement satisfies ∇f(x) + σx = 0,
+/// docs/algorithms.md §5.1, stationarity: every fixed point of the preconditioned placement satisfies ∇f(x) + σx = 0,
 /// while AdamW's placement has fixed points with ∇f(x) + σx = σ(1 − H⁻¹)⊙x. Each problem is trained full-batch
 /// from one start by AdamD, the AFMDW rule with AdamW's placement, PyTorch's AdamW and Adam with L2, and the
 /// exact residual ‖∇f(x) + σx‖ (∇f recomputed at each iterate by autograd, not the optimizer's moment) is

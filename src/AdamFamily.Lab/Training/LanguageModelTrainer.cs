@@ -111,7 +111,7 @@ public static class LanguageModelTrainer
                 ValidMetric: Math.Exp(validLoss)));
             if (diverged) break;
         }
-        return new RunResult(arm.Name, seed, epochs);
+        return new RunResult(arm.Name, seed, epochs, WorstMetric: corpus.Vocab.Count);
     }
 
     /// <summary>

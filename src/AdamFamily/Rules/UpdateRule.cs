@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace AdamFamily.Rules;
 
-/// <summary>How the first-moment direction d is formed from m and g (docs/algorithms.md).</summary>
+/// <summary>How the first-moment direction d is formed from m and g (docs/algorithms.md §2 and §2.5).</summary>
 public enum Direction
 {
     /// <summary>d = m̂ (heavy ball).</summary>
