@@ -23,7 +23,7 @@ public class OptionSchemaTests : IDisposable
         new object[] { "nadam", Common.Append("momentum_decay").Append("decoupled_weight_decay").ToArray() },
         new object[] { "nadamw", Common.Append("momentum_decay").ToArray() },
         new object[] { "radam", Common.Append("decoupled_weight_decay").ToArray() },
-        new object[] { "radamw", Common }, new object[] { "adamax", Common }, new object[] { "adabelief", Common },
+        new object[] { "radamw", Common }, new object[] { "adamax", Common }, new object[] { "adabelief", Common.Append("rectify").ToArray() },
         new object[] { "yogi", Common.Append("initial_accumulator").ToArray() },
         new object[] { "sgd", new[] { "lr", "momentum", "dampening", "nesterov", "weight_decay", "maximize", "stability_check" } },
     };

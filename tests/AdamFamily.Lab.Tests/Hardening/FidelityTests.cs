@@ -49,7 +49,7 @@ public class FidelityTests : IDisposable
         var pixels = new[] { TestFiles.Bytes(3072, 1), TestFiles.Bytes(3072, 2) };
         foreach (var f in new[] { "data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin" })
             File.WriteAllBytes(Path.Combine(dir, f), TestFiles.Cifar10(new byte[] { 1, 2 }, pixels));
-        using var task = TaskLoader.LoadImages(new ExperimentSettings { Task = "cifar10", DataPath = _dir.Path });
+        using var task = TaskLoader.LoadImages(new ExperimentSettings { Task = "cifar10", DataPath = _dir.Path, Validation = 0 });
         Assert.NotNull(task.BlackPixel);
         for (int c = 0; c < 3; c++) Assert.Equal(-Transforms.Cifar10Mean[c] / Transforms.Cifar10Std[c], task.BlackPixel![c], 6);
     }
