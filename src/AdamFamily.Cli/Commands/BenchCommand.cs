@@ -58,17 +58,19 @@ internal static class BenchCommand
                     explicitSizes: r.GetResult(sizes) is { Implicit: false }, explicitReps: r.GetResult(reps) is { Implicit: false });
                 if (r.GetValue(torchThreads) is { } tt)
                     settings = tt >= 1 ? settings with { TorchThreads = tt } : throw new ArgumentException("--torch-threads must be ≥ 1.");
+                if (r.GetValue(warmup) < 0) throw new ArgumentException($"--warmup {r.GetValue(warmup)}: must be ≥ 0.");
+                if (r.GetValue(train) && r.GetValue(epochs) < 1) throw new ArgumentException($"--epochs {r.GetValue(epochs)}: must be ≥ 1.");
+                if (r.GetValue(json) is { } jsonPath) AdamFamily.Lab.LabFiles.CheckWritableFile(jsonPath, "--json");   // before minutes of timing, not after
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is ArgumentException or IOException)
             {
-                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-                return 2;
+                return ExitCodes.Report(e);
             }
             var report = Run(settings, line => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));
             Print(report);
             if (r.GetValue(json) is { } file)
             {
-                File.WriteAllText(file, ToJson(report));
+                AdamFamily.Lab.LabFiles.WriteAtomically(file, ToJson(report));
                 AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(file)}[/]");
             }
             return 0;

@@ -84,7 +84,8 @@ public sealed class ResultStore
             var end = JsonNode.Parse(lines[^1]);
             var epochs = lines.Skip(1).Take(lines.Length - 2).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, LabFiles.JsonLine)!).ToList();
             var failure = end?["failed"]?.GetValue<string>() is { } reason ? new RunFailure(reason, end["failed_at_epoch"]?.GetValue<int>() ?? 0) : null;
-            return new RunResult(header!["arm"]!.GetValue<string>(), header["seed"]!.GetValue<int>(), epochs) { Failure = failure };
+            double worst = header?["worst_metric"] is JsonValue w && w.TryGetValue<double>(out var wv) ? wv : double.NaN;
+            return new RunResult(header!["arm"]!.GetValue<string>(), header["seed"]!.GetValue<int>(), epochs, worst) { Failure = failure };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NullReferenceException) { return null; } // not a finished run: it is rerun
     }
@@ -102,6 +103,7 @@ public sealed class ResultStore
         {
             type = "run", arm = run.Arm, seed = run.Seed, optimizer = unit?.Arm.Optimizer, trial = unit?.Trial, unit = unit?.Index,
             unit_hash = stamp?.Hash, threads = stamp?.Threads,
+            worst_metric = double.IsFinite(run.WorstMetric) ? run.WorstMetric : (double?)null,
         }, LabFiles.JsonLine));
         foreach (var e in run.Epochs) sb.AppendLine(JsonSerializer.Serialize(e, LabFiles.JsonLine));
         sb.AppendLine(JsonSerializer.Serialize(new

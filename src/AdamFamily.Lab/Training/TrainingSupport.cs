@@ -12,9 +12,13 @@ public static class TrainingSupport
 
     /// <summary>The arm's optimizer over the parameters; a non-finite gradient throws, so the trainer can record divergence.</summary>
     public static AfmdwOptimizer CreateOptimizer(ArmSpec arm, IEnumerable<Parameter> parameters)
+        => CreateOptimizer(arm, new[] { new AfmdwOptimizer.ParamGroup(parameters) });
+
+    /// <summary>The arm's optimizer over parameter groups (a group's own options, e.g. weight decay 0, override the arm's).</summary>
+    public static AfmdwOptimizer CreateOptimizer(ArmSpec arm, IEnumerable<AfmdwOptimizer.ParamGroup> groups)
     {
-        var (preset, options) = Optimizers.ParseArm(arm.Optimizer);
-        var opt = Optimizers.Create(preset, parameters, options);
+        var (preset, options) = ArmGrammar.Parse(arm);
+        var opt = Optimizers.Create(preset, groups, options);
         if (KernelThreads is { } kt) opt.KernelThreads = kt;
         opt.NonFinitePolicy = NonFinitePolicy.Throw;
         return opt;
