@@ -175,7 +175,9 @@ public class ExecutionTests : IDisposable
         Assert.Contains("UnstableDecay", run.Failure.Reason);
         Assert.Equal(1, summary.Arms.Single(a => a.Arm == "unstable").Divergences);
         Assert.False(new ResultStore(dir).TryLoadRun("adam", 0)!.Failed);
-        Assert.True(double.IsNaN(summary.Arms.Single(a => a.Arm == "unstable").FinalBySeed[0]));
+        // The failed run is kept in its pair at the task's worst value: chance accuracy of the 10-class synthetic task.
+        Assert.Equal(100.0 / 10, summary.Arms.Single(a => a.Arm == "unstable").FinalBySeed[0]);
+        Assert.Equal(1, summary.Versus.Single().Pairs);
     }
 
     [Fact]

@@ -37,7 +37,7 @@ public static class UnitRunner
         catch (OperationCanceledException) { throw; }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return new RunResult(unit.Arm.Name, unit.Seed, Array.Empty<EpochMetrics>())
+            return new RunResult(unit.Arm.Name, unit.Seed, Array.Empty<EpochMetrics>(), task.WorstMetric)
             {
                 Failure = new RunFailure($"{e.GetType().Name}: {e.Message}", epoch),
             };
