@@ -126,7 +126,11 @@ public class ComparisonTests : IDisposable
         var summary = ComparisonRunner.Run(s, Path.Combine(_dir, "diverge"));
         var wild = summary.Arms.Single(a => a.Arm == "wild");
         Assert.Equal(2, wild.Divergences);
-        Assert.Equal("no comparable seeds", summary.Versus.Single().Verdict);
+        var v = summary.Versus.Single();
+        Assert.Equal(2, v.Pairs);                                  // diverged runs stay in their pairs
+        Assert.Equal(new[] { 10.0, 10.0 }, wild.FinalBySeed);      // at chance accuracy (10 classes)
+        Assert.StartsWith("inconclusive", v.Verdict);              // two seeds cannot decide anything
+        Assert.StartsWith("no: diverged more often (2 vs 0)", v.NonInferiorText);
         Assert.Equal(0, summary.Arms.Single(a => a.Arm == "adamd").Divergences);
         var run = new ResultStore(Path.Combine(_dir, "diverge")).TryLoadRun("wild", 0)!;
         Assert.True(run.Diverged);
@@ -142,7 +146,7 @@ public class ComparisonTests : IDisposable
         Assert.Equal(summary.Arms.Select(a => a.FinalMean), json.Arms.Select(a => a.FinalMean));
         var csv = File.ReadAllLines(Path.Combine(dir, "summary.csv"));
         Assert.Equal(3, csv.Length);
-        Assert.StartsWith("adamd,adamd:lr=1e-3,3,0,", csv[1]);
+        Assert.StartsWith("adamd,adamd:lr=1e-3,\"lr=0.001, weight_decay=5e-4 (preconditioned), eps=1e-8\",3,0,", csv[1]);
         var store = new ResultStore(dir);
         var runs = Tiny.Seeds.Select(seed => store.TryLoadRun("adamw", seed)!).ToArray();
         Assert.Equal(runs.Select(r => r.FinalTestMetric).Average(), summary.Arms[1].FinalMean, 10);

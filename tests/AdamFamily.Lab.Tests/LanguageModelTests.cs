@@ -180,6 +180,7 @@ public class LanguageModelTests : IDisposable
         var s = Tiny(RepeatingText(_dir, 200)) with
         {
             Epochs = 2,
+            Seeds = new[] { 0, 1, 2, 3, 4, 5 }, // the exact test needs 6 seeds to say "better" (smallest p 2/2^6)
             Arms = new[] { new ArmSpec("slow", "sgd:lr=1e-3"), new ArmSpec("adam", "adam:lr=2e-2") },
         };
         var outDir = Path.Combine(_dir.Path, "out");

@@ -44,19 +44,24 @@ public class ReportTests : IDisposable
             Assert.Equal(Math.Round(a.FinalStd, 2), double.Parse(final[1], CultureInfo.InvariantCulture));
             Assert.Equal($"{a.Divergences}/{a.Runs}", rows[i][4]);
             var v = summary.Versus.FirstOrDefault(x => x.Arm == a.Arm);
-            if (v is null) { Assert.Equal("baseline", rows[i][8]); continue; }
-            var ci = Regex.Match(rows[i][7], @"^(-?[\d.]+) \[(-?[\d.]+), (-?[\d.]+)\]$");
+            if (v is null) { Assert.Equal("baseline", rows[i][VerdictTable.VerdictColumn]); continue; }
+            var ci = Regex.Match(rows[i][7], @"^([-+]?[\d.]+) \[([-+]?[\d.]+), ([-+]?[\d.]+)\] ([\d.]+)%$");
             Assert.True(ci.Success, rows[i][7]);
             Assert.Equal(Math.Round(v.MeanDifference, 2), double.Parse(ci.Groups[1].Value, CultureInfo.InvariantCulture));
             Assert.Equal(Math.Round(v.CiLow, 2), double.Parse(ci.Groups[2].Value, CultureInfo.InvariantCulture));
             Assert.Equal(Math.Round(v.CiHigh, 2), double.Parse(ci.Groups[3].Value, CultureInfo.InvariantCulture));
-            Assert.Equal(v.Verdict, rows[i][8]);
+            Assert.Equal(Math.Round(v.CiConfidence * 100, 2), double.Parse(ci.Groups[4].Value, CultureInfo.InvariantCulture));
+            Assert.Equal(v.Verdict, rows[i][VerdictTable.VerdictColumn]);
+            Assert.Equal(v.NonInferiorText, rows[i][VerdictTable.NonInferiorColumn]);
+            Assert.Equal(v.Pairs.ToString(CultureInfo.InvariantCulture), rows[i][6]);
         }
 
         Assert.Contains("TorchSharp", html);                         // software versions
         Assert.Contains("&quot;epochs&quot;: 2", html);              // the exact settings
         var md = File.ReadAllText(Path.Combine(_dir, "summary.md"));
-        foreach (var row in ComparisonReport.TableRows(summary)) Assert.Contains("| " + string.Join(" | ", row) + " |", md);
+        Assert.Contains("Holm–Bonferroni", md);
+        Assert.Contains("Holm–Bonferroni", html);
+        foreach (var row in VerdictTable.Rows(summary)) Assert.Contains("| " + string.Join(" | ", row) + " |", md);
     }
 
     [Fact]

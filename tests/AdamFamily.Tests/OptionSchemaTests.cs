@@ -23,7 +23,7 @@ public class OptionSchemaTests : IDisposable
         new object[] { "nadam", Common.Append("momentum_decay").Append("decoupled_weight_decay").ToArray() },
         new object[] { "nadamw", Common.Append("momentum_decay").ToArray() },
         new object[] { "radam", Common.Append("decoupled_weight_decay").ToArray() },
-        new object[] { "radamw", Common }, new object[] { "adamax", Common }, new object[] { "adabelief", Common },
+        new object[] { "radamw", Common }, new object[] { "adamax", Common }, new object[] { "adabelief", Common.Append("rectify").ToArray() },
         new object[] { "yogi", Common.Append("initial_accumulator").ToArray() },
         new object[] { "sgd", new[] { "lr", "momentum", "dampening", "nesterov", "weight_decay", "maximize", "stability_check" } },
     };
@@ -50,7 +50,7 @@ public class OptionSchemaTests : IDisposable
         new object[] { "radamw", 1e-3, 1e-8, 1e-2, "adam", DecayPlacement.Decoupled, EpsMode.Outside, Direction.HeavyBall, true, 0.0 },
         new object[] { "adamax", 2e-3, 1e-8, 0.0, "infinity", DecayPlacement.L2, EpsMode.Outside, Direction.HeavyBall, false, 0.0 },
         new object[] { "sgd", 1e-3, 1e-8, 0.0, "none", DecayPlacement.L2, EpsMode.Outside, Direction.Sgd, false, 0.0 },
-        new object[] { "adabelief", 1e-3, 1e-16, 0.0, "adabelief", DecayPlacement.Decoupled, EpsMode.Outside, Direction.HeavyBall, false, 0.0 },
+        new object[] { "adabelief", 1e-3, 1e-16, 0.0, "adabelief", DecayPlacement.Decoupled, EpsMode.Outside, Direction.HeavyBall, true, 0.0 },   // rectify=True: adabelief_pytorch 0.2.0's default
         new object[] { "yogi", 1e-2, 1e-3, 0.0, "yogi", DecayPlacement.Decoupled, EpsMode.Outside, Direction.HeavyBall, false, 1e-6 },
     };
 

@@ -53,21 +53,17 @@ internal static class BenchCommand
                     explicitSizes: r.GetResult(sizes) is { Implicit: false }, explicitReps: r.GetResult(reps) is { Implicit: false });
                 if (r.GetValue(torchThreads) is { } tt)
                     settings = tt >= 1 ? settings with { TorchThreads = tt } : throw new ArgumentException("--torch-threads must be ≥ 1.");
+                if (r.GetValue(warmup) < 0) throw new ArgumentException($"--warmup {r.GetValue(warmup)}: must be ≥ 0.");
+                if (r.GetValue(train) && r.GetValue(epochs) < 1) throw new ArgumentException($"--epochs {r.GetValue(epochs)}: must be ≥ 1.");
+                if (r.GetValue(json) is { } jsonPath) AdamFamily.Lab.LabFiles.CheckWritableFile(jsonPath, "--json");   // before minutes of timing, not after
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is ArgumentException or IOException)
             {
-                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-                return 2;
-            }
-            var file = r.GetValue(json);
-            if (file is not null && !CanWrite(file, out var why))
-            {
-                AnsiConsole.MarkupLine($"[red]error:[/] --json {Markup.Escape(file)}: {Markup.Escape(why)}");
-                return 2;
+                return ExitCodes.Report(e);
             }
             var report = StepBenchmark.Run(settings, line => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));
             Print(report);
-            if (file is not null)
+            if (r.GetValue(json) is { } file)
             {
                 report.WriteJson(file);
                 AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(file)}[/]");
@@ -124,23 +120,5 @@ internal static class BenchCommand
             AnsiConsole.Write(table);
         }
         foreach (var n in r.Notes) AnsiConsole.MarkupLine($"[grey]note:[/] {Markup.Escape(n)}");
-    }
-
-    private static bool CanWrite(string file, out string why)
-    {
-        why = "";
-        try
-        {
-            var full = Path.GetFullPath(file);
-            if (Directory.Exists(full)) { why = "is a directory."; return false; }
-            var dir = Path.GetDirectoryName(full);
-            if (!string.IsNullOrEmpty(dir) && !Directory.Exists(dir)) { why = $"the folder {dir} does not exist."; return false; }
-            return true;
-        }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
-        {
-            why = e.Message;
-            return false;
-        }
     }
 }

@@ -70,6 +70,18 @@ public sealed class LabDataset : IDisposable
         return new LabDataset($"{Name}[:{count}]", x, y, NumClasses);
     }
 
+    /// <summary>A new dataset holding copies of records [<paramref name="start"/>, start + <paramref name="count"/>) (independent lifetime).</summary>
+    public LabDataset Slice(int start, int count, string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (start < 0 || count < 0 || start + count > Count)
+            throw new ArgumentOutOfRangeException(nameof(count), $"{Name}: asked for records {start}..{start + count - 1}, have {Count}.");
+        using var scope = NewDisposeScope();
+        var x = Inputs.narrow(0, start, count).clone();
+        var y = Labels.narrow(0, start, count).clone();
+        return new LabDataset(name, x, y, NumClasses);
+    }
+
     /// <summary>
     /// The record order for one epoch: a pure function of (<paramref name="seed"/>, <paramref name="epoch"/>)
     /// when shuffling, the identity otherwise.

@@ -11,6 +11,8 @@ public sealed class LanguageModelTask(TextCorpus corpus) : ILabTask
     public RunResult Train(ExperimentSettings s, ArmSpec arm, int seed, Action<RunProgress>? progress, CancellationToken cancel)
         => LanguageModelTrainer.Run(Corpus, s, arm, seed, progress, cancel);
 
+    public double WorstMetric => Corpus.Vocab.Count;
+
     public void Dispose() => Corpus.Dispose();
 
     /// <summary>

@@ -8,6 +8,9 @@ namespace AdamFamily.Lab.Experiments;
 public interface ILabTask : IDisposable
 {
     RunResult Train(ExperimentSettings s, ArmSpec arm, int seed, Action<RunProgress>? progress, CancellationToken cancel);
+
+    /// <summary>The value a diverged or failed run counts as: chance accuracy (100/classes %) or the vocabulary size (perplexity).</summary>
+    double WorstMetric { get; }
 }
 
 /// <summary>Image classification: <see cref="Trainer"/> on an <see cref="ImageTask"/>.</summary>
@@ -16,6 +19,7 @@ public sealed class ImageClassification(ImageTask task) : ILabTask
     public ImageTask Task { get; } = task;
     public RunResult Train(ExperimentSettings s, ArmSpec arm, int seed, Action<RunProgress>? progress, CancellationToken cancel)
         => Trainer.Run(Task, s, arm, seed, progress, cancel);
+    public double WorstMetric => 100.0 / Task.NumClasses;
     public void Dispose() => Task.Dispose();
 }
 
@@ -57,18 +61,48 @@ public static class TaskLoader
             "cifar100" => (Transforms.Cifar100Mean, Transforms.Cifar100Std),
             _ => ((float[]?)null, (float[]?)null),
         };
-        var task = raw;
-        if (s.TrainSubset is not null || s.TestSubset is not null)
+        var task = HoldOut(raw, s);
+        if (task.Train.Count == 0 || task.Test.Count == 0)
         {
-            task = raw.Subset(Math.Min(s.TrainSubset ?? raw.Train.Count, raw.Train.Count), Math.Min(s.TestSubset ?? raw.Test.Count, raw.Test.Count));
-            raw.Dispose();
+            var empty = task.Train.Count == 0 ? "training" : "test";
+            task.Dispose();
+            throw new InvalidDataException($"{s.Task}{(s.DataPath is null ? "" : $" ('{s.DataPath}')")}: the {empty} set has 0 records; it needs at least one.");
         }
         if (mean is null) return task;
         using (task)
         {
-            return new ImageTask(task.Name,
-                new LabDataset(task.Train.Name, Transforms.Normalize(task.Train.Inputs, mean, std!).DetachFromDisposeScope(), task.Train.Labels.clone().DetachFromDisposeScope(), task.NumClasses),
-                new LabDataset(task.Test.Name, Transforms.Normalize(task.Test.Inputs, mean, std!).DetachFromDisposeScope(), task.Test.Labels.clone().DetachFromDisposeScope(), task.NumClasses));
+            LabDataset Norm(LabDataset d) => new(d.Name, Transforms.Normalize(d.Inputs, mean, std!).DetachFromDisposeScope(), d.Labels.clone().DetachFromDisposeScope(), task.NumClasses);
+            var train = Norm(task.Train);
+            var test = Norm(task.Test);
+            return new ImageTask(task.Name, train, test, task.Validation is null ? null : Norm(task.Validation))
+            {
+                BlackPixel = Transforms.BlackAfterNormalisation(mean, std!),   // crop padding is black, as torchvision pads before normalising
+            };
+        }
+    }
+
+    /// <summary>
+    /// Cuts the validation split off the end of the training set (the last <see cref="ExperimentSettings.ValidationCount"/>
+    /// examples), then the train / test subsets from the front of what is left. Disposes <paramref name="raw"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The hold-out is as large as the training set or larger.</exception>
+    public static ImageTask HoldOut(ImageTask raw, ExperimentSettings s)
+    {
+        using (raw)
+        {
+            int v = s.ValidationCount, n = raw.Train.Count;
+            if (v >= n)
+                throw new ArgumentException($"--validation {v}: the {raw.Name} training set has only {n} examples; the validation hold-out must leave some to train on (use a smaller --validation, or 0 for none).", "validation");
+            int trainCount = Math.Min(s.TrainSubset ?? n - v, n - v), testCount = Math.Min(s.TestSubset ?? raw.Test.Count, raw.Test.Count);
+            var train = raw.Train.Slice(0, trainCount, trainCount == n ? raw.Train.Name : $"{raw.Train.Name}[:{trainCount}]");
+            LabDataset? test = null, valid = null;
+            try
+            {
+                test = raw.Test.Slice(0, testCount, testCount == raw.Test.Count ? raw.Test.Name : $"{raw.Test.Name}[:{testCount}]");
+                if (v > 0) valid = raw.Train.Slice(n - v, v, $"{raw.Train.Name}[{n - v}:] (validation)");
+                return new ImageTask(raw.Name, train, test, valid);
+            }
+            catch { train.Dispose(); test?.Dispose(); valid?.Dispose(); throw; }
         }
     }
 }

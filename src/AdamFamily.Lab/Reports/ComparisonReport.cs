@@ -21,7 +21,8 @@ public static class ComparisonReport
     {
         ("test_metric", "Test metric per epoch: mean over seeds, band ±1 std"),
         ("train_loss", "Training loss per epoch (log scale), mean ± 1 std"),
-        ("final_by_seed", "Final test metric per arm, one dot per seed"),
+        ("valid_metric", "Validation metric per epoch (what the best epoch is selected on; never test), mean ± 1 std"),
+        ("final_by_seed", "Final test metric per arm, one dot per seed (a diverged run at the task's worst value)"),
         ("stationarity", "Stationarity measure ‖d + σx‖ at the end of each epoch (log scale)"),
         ("time_per_epoch", "Wall time per epoch and the optimizer's share of it"),
     };
@@ -33,6 +34,10 @@ public static class ComparisonReport
         if (!File.Exists(store.SettingsPath))
             throw new FileNotFoundException($"'{store.Dir}' is not a comparison folder (no experiment.json).", store.SettingsPath);
         var settings = ExperimentSettings.FromJson(File.ReadAllText(store.SettingsPath), store.SettingsPath);
+        var summaryPath = Path.Combine(store.Dir, "summary.json");
+        var stored = File.Exists(summaryPath) ? ReadSummary(summaryPath) : null;
+        // A partial summary (afm summarize on an unfinished folder) covers the seeds every arm has finished: report those.
+        if (stored?.Settings.Seeds is { Length: > 0 } summarised && summarised.All(settings.Seeds.Contains)) settings = settings with { Seeds = summarised };
         var runs = new List<RunResult>();
         var missing = new List<string>();
         foreach (var seed in settings.Seeds)
@@ -43,13 +48,28 @@ public static class ComparisonReport
             }
         if (missing.Count > 0)
             throw new InvalidDataException($"'{store.Dir}' is unfinished: no result for {string.Join(", ", missing)}. Run afm compare on it again to finish it.");
-        var summaryPath = Path.Combine(store.Dir, "summary.json");
-        var summary = File.Exists(summaryPath) ? ComparisonSummary.FromJson(File.ReadAllText(summaryPath)) : ComparisonSummary.From(settings, runs);
+        var summary = stored ?? ComparisonSummary.From(settings, runs);
         return (settings, runs, summary);
     }
 
+    private static ComparisonSummary ReadSummary(string path)
+    {
+        try
+        {
+            return ComparisonSummary.FromJson(File.ReadAllText(path)) is { Arms: not null, Versus: not null, Settings: not null } s ? s
+                : throw new InvalidDataException($"'{path}': not a summary of afm compare (settings, arms or versus missing). Delete it and run afm report again to recompute it.");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"'{path}': corrupt summary ({e.Message}). Delete it and run afm report again to recompute it from the runs.", e);
+        }
+    }
+
     /// <summary>Writes plots, report.html and summary.md into the folder; returns the report's path.</summary>
-    public static string Write(string dir)
+    public static string Write(string dir) => Write(dir, null);
+
+    /// <summary>Writes the report with <paramref name="extras"/> (a tuning study's sections) added; returns the report's path.</summary>
+    public static string Write(string dir, ReportExtras? extras)
     {
         var (s, runs, summary) = Load(dir);
         var plotsDir = Path.Combine(dir, "plots");
@@ -61,14 +81,18 @@ public static class ComparisonReport
             Path.Combine(plotsDir, "test_metric"));
         Plots.Save(ByEpoch(new LinePlot("Training loss", "epoch", "train loss", byArm.Select(a => Band(a.Arm, a.Runs, e => e.TrainLoss)).ToList(), LogY: true)),
             Path.Combine(plotsDir, "train_loss"));
+        var validPlot = Path.Combine(plotsDir, "valid_metric");
+        if (runs.Any(r => r.Epochs.Any(e => double.IsFinite(e.ValidMetric))))
+            Plots.Save(ByEpoch(new LinePlot($"Validation {(s.IsLanguageModel ? "perplexity" : "accuracy (%)")} per epoch", "epoch", "validation metric", byArm.Select(a => Band(a.Arm, a.Runs, e => e.ValidMetric)).ToList())), validPlot);
+        else { File.Delete(validPlot + ".png"); File.Delete(validPlot + ".svg"); }
         Plots.Save(FinalBySeed(s, summary), Path.Combine(plotsDir, "final_by_seed"));
         Plots.Save(ByEpoch(new LinePlot("Stationarity measure ‖d + σx‖", "epoch", "‖d + σx‖", byArm.Select(a => Band(a.Arm, a.Runs, e => e.Stationarity)).ToList(), LogY: true)),
             Path.Combine(plotsDir, "stationarity"));
         Plots.Save(TimePerEpoch(summary), Path.Combine(plotsDir, "time_per_epoch"));
 
-        var md = Markdown(summary);
+        var md = (extras?.MarkdownBefore ?? "") + Markdown(summary);
         LabFiles.WriteAtomically(Path.Combine(dir, "summary.md"), md);
-        var html = Html(s, summary, plotsDir);
+        var html = Html(s, summary, plotsDir, extras);
         var path = Path.Combine(dir, "report.html");
         LabFiles.WriteAtomically(path, html);
         return path;
@@ -103,7 +127,7 @@ public static class ComparisonReport
         for (int i = 0; i < summary.Arms.Count; i++)
         {
             var a = summary.Arms[i];
-            var ys = a.FinalBySeed.Where(double.IsFinite).ToArray();
+            var ys = a.FinalBySeed.Where(double.IsFinite).ToArray(); // diverged runs are at the worst value, as they count
             // Spread the dots a little sideways so equal values stay visible.
             var xs = ys.Select((_, k) => i + (k - (ys.Length - 1) / 2.0) * 0.06).ToArray();
             var sc = plot.Add.ScatterPoints(xs, ys);
@@ -145,81 +169,61 @@ public static class ComparisonReport
 
     private static string N(double x, string format = "F2") => double.IsFinite(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "–";
 
-    /// <summary>The verdict table rows, shared by the HTML and Markdown renderings (one source of numbers).</summary>
-    public static IReadOnlyList<string[]> TableRows(ComparisonSummary summary)
-    {
-        var rows = new List<string[]>();
-        foreach (var a in summary.Arms)
-        {
-            var v = summary.Versus.FirstOrDefault(x => x.Arm == a.Arm);
-            rows.Add(new[]
-            {
-                a.Arm, a.Optimizer, $"{N(a.FinalMean)} ± {N(a.FinalStd)}", $"{N(a.BestMean)} ± {N(a.BestStd)}", $"{a.Divergences}/{a.Runs}",
-                N(a.SecondsPerEpoch), double.IsFinite(a.OptimizerShare) ? (a.OptimizerShare * 100).ToString("F0", CultureInfo.InvariantCulture) + "%" : "–",
-                v is null ? "" : double.IsFinite(v.CiLow) ? $"{N(v.MeanDifference)} [{N(v.CiLow)}, {N(v.CiHigh)}]" : N(v.MeanDifference),
-                v?.Verdict ?? "baseline",
-                v?.NonInferior is { } ni ? (ni ? "yes" : "no") : "",
-            });
-        }
-        return rows;
-    }
+    /// <summary>The verdict table and its footnote as Markdown (summary.md).</summary>
+    public static string Markdown(ComparisonSummary summary) => VerdictTable.Markdown(summary);
 
-    public static string[] TableHeader(ComparisonSummary summary) => new[]
-    {
-        "arm", "optimizer", "final (mean ± std)", "best (mean ± std)", "diverged", "s/epoch", "optimizer share",
-        $"Δ vs {summary.Settings.BaselineArm} [95% CI]", "verdict", $"non-inferior (±{summary.Settings.Margin.ToString(CultureInfo.InvariantCulture)} {summary.Settings.MarginUnit})",
-    };
-
-    public static string Markdown(ComparisonSummary summary)
-    {
-        var s = summary.Settings;
-        var sb = new StringBuilder();
-        sb.AppendLine($"**{s.Protocol}**: final {s.MetricName} over seeds {string.Join(", ", s.Seeds)} ({(s.HigherIsBetter ? "higher" : "lower")} is better), baseline `{s.BaselineArm}`.");
-        sb.AppendLine();
-        var header = TableHeader(summary);
-        sb.AppendLine("| " + string.Join(" | ", header) + " |");
-        sb.AppendLine("|" + string.Concat(header.Select(_ => " --- |")));
-        foreach (var r in TableRows(summary)) sb.AppendLine("| " + string.Join(" | ", r.Select(c => c.Replace("|", "\\|"))) + " |");
-        sb.AppendLine();
-        sb.AppendLine($"Δ: paired mean difference (arm − baseline) over seeds with a paired-t 95% interval. Task {s.Task}, model {s.Model}, {s.Epochs} epochs, batch {s.BatchSize}, lr schedule {s.Schedule}.");
-        return sb.ToString();
-    }
-
-    private static string Html(ExperimentSettings s, ComparisonSummary summary, string plotsDir)
+    private static string Html(ExperimentSettings s, ComparisonSummary summary, string plotsDir, ReportExtras? extras)
     {
         var sb = new StringBuilder();
         string E(string x) => WebUtility.HtmlEncode(x);
         sb.AppendLine("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + E(s.Protocol) + " — AdamFamily comparison</title>");
-        sb.AppendLine("<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}" +
+        sb.AppendLine("<style>body{font-family:system-ui,sans-serif;max-width:1250px;margin:2em auto;padding:0 1em;color:#222}" +
                       "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,td:nth-child(2),th{text-align:left}" +
-                      ".better{color:#1a7f37;font-weight:600}.worse{color:#c62828;font-weight:600}figure{margin:1.5em 0}img{max-width:100%;border:1px solid #eee}" +
+                      ".better{color:#1a7f37;font-weight:600}.worse{color:#c62828;font-weight:600}.muted{color:#777}#verdict td:nth-child(10),#verdict td:nth-child(11){text-align:left}td.hp{text-align:left;font-family:monospace;font-size:90%}.note{color:#444;font-size:90%}figure{margin:1.5em 0}img{max-width:100%;border:1px solid #eee}" +
                       "pre{background:#f6f8fa;padding:1em;overflow:auto}figcaption{color:#555}</style></head><body>");
-        sb.AppendLine($"<h1>{E(s.Protocol)}: which optimizer gives the better model?</h1>");
+        sb.AppendLine($"<h1>{E(extras?.Title ?? s.Protocol + ": which optimizer gives the better model?")}</h1>");
+        if (extras?.IntroHtml is { } intro) sb.AppendLine(intro);
         sb.AppendLine($"<p>Task <b>{E(s.Task)}</b>, model <b>{E(s.Model)}</b>, {s.Epochs} epochs, batch {s.BatchSize}, lr schedule {E(s.Schedule.ToString())}, seeds {E(string.Join(", ", s.Seeds))}. " +
                       $"Metric: final {E(s.MetricName)} ({(s.HigherIsBetter ? "higher" : "lower")} is better); every arm is compared with the baseline <b>{E(s.BaselineArm)}</b> on the same seeds.</p>");
-        sb.AppendLine("<h2>Verdict</h2><table id=\"verdict\"><thead><tr>" + string.Concat(TableHeader(summary).Select(h => $"<th>{E(h)}</th>")) + "</tr></thead><tbody>");
-        foreach (var r in TableRows(summary))
-        {
-            string cls = r[8] switch { "better" => "better", "worse" => "worse", _ => "" };
-            sb.Append("<tr>");
-            for (int i = 0; i < r.Length; i++) sb.Append(i == 8 && cls != "" ? $"<td class=\"{cls}\">{E(r[i])}</td>" : $"<td>{E(r[i])}</td>");
-            sb.AppendLine("</tr>");
-        }
-        sb.AppendLine("</tbody></table>");
-        sb.AppendLine($"<p>Δ is the paired mean difference of the final {E(s.MetricName)} (arm − baseline) over seeds, with a paired-t 95% confidence interval. " +
-                      $"“No detectable difference” means the interval contains zero; non-inferior means the interval's worse end is within ±{s.Margin.ToString(CultureInfo.InvariantCulture)} {E(s.MarginUnit)}.</p>");
+        sb.AppendLine("<h2>Verdict</h2>");
+        sb.AppendLine(VerdictHtml(summary));
+        if (extras?.SectionsHtml is { } sections) sb.AppendLine(sections);
         sb.AppendLine("<h2>Plots</h2>");
-        foreach (var (file, caption) in PlotFiles)
+        foreach (var (file, caption) in (extras?.PlotFiles ?? Array.Empty<(string, string)>()).Concat(PlotFiles))
         {
             var png = Path.Combine(plotsDir, file + ".png");
+            if (!File.Exists(png)) continue; // e.g. no validation split
             sb.AppendLine($"<figure id=\"plot-{file}\"><img alt=\"{E(caption)}\" src=\"data:image/png;base64,{Convert.ToBase64String(File.ReadAllBytes(png))}\"><figcaption>{E(caption)} (also plots/{file}.png and .svg)</figcaption></figure>");
         }
         sb.AppendLine("<h2>Settings (experiment.json)</h2><pre>" + E(s.ToJson()) + "</pre>");
         sb.AppendLine("<h2>Software</h2><table id=\"software\">");
         foreach (var (k, v) in Versions()) sb.AppendLine($"<tr><td>{E(k)}</td><td>{E(v)}</td></tr>");
         sb.AppendLine("</table>");
-        sb.AppendLine("<p>Reproduce: <code>afm compare --experiment experiment.json --out DIR</code>; re-render: <code>afm report DIR</code>.</p>");
+        sb.AppendLine(extras?.ReproduceHtml ?? "<p>Reproduce: <code>afm compare --experiment experiment.json --out DIR</code>; re-render: <code>afm report DIR</code>.</p>");
         sb.AppendLine("</body></html>");
+        return sb.ToString();
+    }
+
+    /// <summary>The verdict table with its footnote as HTML (verdict and non-inferiority cells coloured).</summary>
+    public static string VerdictHtml(ComparisonSummary summary)
+    {
+        string E(string x) => WebUtility.HtmlEncode(x);
+        var sb = new StringBuilder();
+        sb.AppendLine("<table id=\"verdict\"><thead><tr>" + string.Concat(VerdictTable.Header(summary).Select(h => $"<th>{E(h)}</th>")) + "</tr></thead><tbody>");
+        foreach (var r in VerdictTable.Rows(summary))
+        {
+            sb.Append("<tr>");
+            for (int i = 0; i < r.Length; i++)
+            {
+                string cls = i == VerdictTable.VerdictColumn ? (r[i] == "better" ? "better" : r[i] == "worse" || r[i].StartsWith("not better", StringComparison.Ordinal) ? "worse" : r[i].StartsWith("inconclusive", StringComparison.Ordinal) ? "muted" : "")
+                           : i == VerdictTable.NonInferiorColumn ? (r[i] == "yes" ? "better" : r[i].StartsWith("no", StringComparison.Ordinal) && !r[i].StartsWith("non", StringComparison.Ordinal) ? "worse" : r[i].StartsWith("inconclusive", StringComparison.Ordinal) ? "muted" : "")
+                           : i == 1 ? "hp" : "";
+                sb.Append(cls == "" ? $"<td>{E(r[i])}</td>" : $"<td class=\"{cls}\">{E(r[i])}</td>");
+            }
+            sb.AppendLine("</tr>");
+        }
+        sb.AppendLine("</tbody></table>");
+        sb.AppendLine($"<p class=\"note\">{E(VerdictTable.Footnote(summary))}</p>");
         return sb.ToString();
     }
 
@@ -233,4 +237,19 @@ public static class ComparisonReport
         ("CPU cores", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)),
         ("rendered", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)),
     };
+}
+
+/// <summary>What a report built on a comparison folder adds (a tuning study's page): title, sections, plots, Markdown.</summary>
+public sealed record ReportExtras
+{
+    public string? Title { get; init; }
+    /// <summary>HTML after the title.</summary>
+    public string? IntroHtml { get; init; }
+    /// <summary>HTML after the verdict table.</summary>
+    public string? SectionsHtml { get; init; }
+    /// <summary>Plots (under plots/, already written) shown before the comparison's own.</summary>
+    public IReadOnlyList<(string File, string Caption)>? PlotFiles { get; init; }
+    /// <summary>Markdown put before the verdict table in summary.md.</summary>
+    public string? MarkdownBefore { get; init; }
+    public string? ReproduceHtml { get; init; }
 }

@@ -49,7 +49,7 @@ public static class Trainer
                 if (s.Augment)
                 {
                     long augSeed = DeterministicRng.DeriveSeed(seed, epoch, b);
-                    x = Transforms.RandomHorizontalFlip(Transforms.RandomCrop(x, s.CropPadding, augSeed), augSeed + 1);
+                    x = Transforms.RandomHorizontalFlip(Transforms.RandomCrop(x, s.CropPadding, augSeed, task.BlackPixel), augSeed + 1);
                 }
                 opt.zero_grad();
                 var logits = model.call(x);
@@ -66,13 +66,15 @@ public static class Trainer
             scheduler?.step();
 
             var (testLoss, testAcc) = diverged ? (double.NaN, double.NaN) : Evaluate(model, task.Test, s.BatchSize, device);
-            diverged |= !double.IsFinite(testLoss);
+            var (validLoss, validAcc) = diverged || task.Validation is null ? (double.NaN, double.NaN) : Evaluate(model, task.Validation, s.BatchSize, device);
+            diverged |= !double.IsFinite(testLoss) || (task.Validation is not null && !double.IsFinite(validLoss));
             clock.Stop();
             epochs.Add(new EpochMetrics(epoch + 1, seen > 0 ? lossSum / seen : double.NaN, seen > 0 ? 100.0 * correct / seen : double.NaN,
-                testLoss, testAcc, lr, TrainingSupport.WeightNorm(model.parameters()), stationarity, clock.Elapsed.TotalSeconds, optClock.Elapsed.TotalSeconds, diverged));
+                testLoss, testAcc, lr, TrainingSupport.WeightNorm(model.parameters()), stationarity, clock.Elapsed.TotalSeconds, optClock.Elapsed.TotalSeconds, diverged,
+                ValidMetric: validAcc));
             if (diverged) break;
         }
-        return new RunResult(arm.Name, seed, epochs);
+        return new RunResult(arm.Name, seed, epochs, WorstMetric: 100.0 / task.NumClasses);
     }
 
     /// <summary>Mean cross-entropy and accuracy (percent) over a dataset, in evaluation mode.</summary>

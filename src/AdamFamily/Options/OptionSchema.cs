@@ -60,8 +60,8 @@ public static class OptionSchema
     /// <summary>The schedule of τ = 1 − β₂.</summary>
     public static readonly OptionDeclaration<MomentSchedule> TauSchedule = new("tau_schedule", OptionCodecs.Schedule, MomentSchedule.Constant, "schedule of τ = 1 − β₂", PresetFamily.Afmdw,
         display: OptionDisplay.WhenNotDefault, structural: true);
-    /// <summary>RAdam's variance rectification.</summary>
-    public static readonly OptionDeclaration<bool> Rectify = new("rectify", Flag, false, "RAdam's rectification",
+    /// <summary>RAdam's variance rectification (settable on <c>adabelief</c>, whose official form has <c>rectify=True</c>).</summary>
+    public static readonly OptionDeclaration<bool> Rectify = new("rectify", Flag, false, "RAdam's rectification", PresetFamily.None, new[] { "adabelief" },
         display: OptionDisplay.WhenNotDefault, structural: true);
     /// <summary>SGD's momentum μ.</summary>
     public static readonly OptionDeclaration<double> Momentum = new("momentum", Number, 0.0, "SGD momentum μ", PresetFamily.Sgd,
