@@ -3,6 +3,7 @@
 #   - libstdc++ with GLIBCXX_3.4.32 (TorchSharp 0.107 / LibTorch 2.10 need GCC 13's runtime);
 #     on Debian 12 it comes from Debian 13 (trixie) through an apt source pinned low;
 #   - Debian's dataset-fashion-mnist (the lab's real data), when apt is available;
+#   - Debian's slurm-wlm and munge, as root (the Slurm executor's integration test; scripts/slurm-local.sh);
 #   - the .NET 10 SDK is expected on PATH (it is on the project's machines; Debian's archive has none to install).
 # Idempotent: each step checks first and does nothing when the need is met.
 # Exit codes: 0 ready, 2 a requirement is missing and this script cannot install it.
@@ -78,6 +79,21 @@ ensure_fashion_mnist() {
   fi
 }
 
+ensure_slurm() {
+  # Slurm and munge for afm's Slurm executor and its integration test (scripts/slurm-local.sh runs a one-node cluster).
+  if command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v sbatch >/dev/null && command -v munged >/dev/null; then return 0; fi
+  if ! command -v apt-get >/dev/null || ! is_root; then
+    say "note: Slurm is not installed (as root: apt-get install slurm-wlm munge); the Slurm integration test is skipped outside CI."
+    return 0
+  fi
+  say "installing slurm-wlm and munge (the Slurm executor's integration test)"
+  apt_update_once
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null; then
+    say "ERROR: could not install slurm-wlm and munge."
+    exit 2
+  fi
+}
+
 ensure_dotnet() {
   if ! command -v dotnet >/dev/null && [ -x "$HOME/.dotnet/dotnet" ]; then export PATH="$HOME/.dotnet:$PATH"; fi
   if ! command -v dotnet >/dev/null; then
@@ -93,3 +109,4 @@ ensure_dotnet() {
 ensure_dotnet
 ensure_libstdcxx
 ensure_fashion_mnist
+ensure_slurm

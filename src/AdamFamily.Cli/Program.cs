@@ -1,7 +1,9 @@
 using System.CommandLine;
+using AdamFamily.Cli;
 using AdamFamily.Cli.Commands;
 
-// afm: the AdamFamily command line. Each command lives in Commands/ and registers itself here.
+// afm: the AdamFamily command line. Each command lives in Commands/ and registers itself here;
+// ExitCodes.Run is the one place that turns parse errors and exceptions into exit codes.
 using Spectre.Console;
 
 if (Console.IsOutputRedirected)
@@ -16,8 +18,11 @@ root.Subcommands.Add(ListCommand.Create());
 root.Subcommands.Add(ParityCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(TuneCommand.Create());
+root.Subcommands.Add(WorkerCommand.Create());
+root.Subcommands.Add(StatusCommand.Create());
+root.Subcommands.Add(SummarizeCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(TheoryCommand.Create());
 root.Subcommands.Add(ToyCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
-return root.Parse(args).Invoke();
+return ExitCodes.Run(root, args);

@@ -18,6 +18,17 @@ public static class LabFiles
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>
+    /// The same convention for reading files people write or edit (experiment files): a key the type does not
+    /// have (a typo) and a null where a value is required are errors, not silently the default.
+    /// </summary>
+    public static readonly JsonSerializerOptions StrictRead = new(Json)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+    };
+
     /// <summary>The same convention on one line, for JSON-lines files.</summary>
     public static readonly JsonSerializerOptions JsonLine = new(Json) { WriteIndented = false };
 
@@ -36,5 +47,52 @@ public static class LabFiles
     {
         WriteAtomically(path, JsonSerializer.Serialize(value, Json));
         return path;
+    }
+
+    /// <summary>
+    /// Checks, before any work is done, that <paramref name="path"/> can be written as a file: not a folder, its
+    /// folder exists, and a file can be created there (and, if it exists, it can be opened for writing; it is not
+    /// changed). Throws <see cref="IOException"/> naming <paramref name="what"/> (e.g. "--json") and the path.
+    /// </summary>
+    public static void CheckWritableFile(string path, string what)
+    {
+        var full = FullPath(path, what);
+        if (Directory.Exists(full)) throw new IOException($"{what} '{path}' is a folder; give a file name.");
+        var dir = Path.GetDirectoryName(full)!;
+        if (File.Exists(dir)) throw new IOException($"{what} '{path}': '{dir}' is a file, not a folder.");
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"{what} '{path}': the folder '{dir}' does not exist.");
+        Probe(dir, path, what);
+        if (File.Exists(full))
+        {
+            try { using var _ = new FileStream(full, FileMode.Open, FileAccess.Write); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException($"{what} '{path}' cannot be written: {e.Message}", e); }
+        }
+    }
+
+    /// <summary>
+    /// Checks, before any work is done, that <paramref name="dir"/> is (or can be made) a folder afm can write in;
+    /// creates it. Throws <see cref="IOException"/> naming <paramref name="what"/> (e.g. "--out") and the path.
+    /// </summary>
+    public static void CheckWritableFolder(string dir, string what)
+    {
+        var full = FullPath(dir, what);
+        if (File.Exists(full)) throw new IOException($"{what} '{dir}' is a file, not a folder.");
+        try { Directory.CreateDirectory(full); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException($"{what} '{dir}' cannot be created: {e.Message}", e); }
+        Probe(full, dir, what);
+    }
+
+    private static string FullPath(string path, string what)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"{what}: an empty path.", what);
+        try { return Path.GetFullPath(path); }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { throw new ArgumentException($"{what} '{path}' is not a valid path: {e.Message}", what, e); }
+    }
+
+    private static void Probe(string dir, string shown, string what)
+    {
+        var probe = Path.Combine(dir, $".afm-write-probe-{Environment.ProcessId}");
+        try { File.WriteAllText(probe, ""); File.Delete(probe); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new IOException($"{what} '{shown}': cannot write in '{dir}': {e.Message}", e); }
     }
 }

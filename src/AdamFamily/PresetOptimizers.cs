@@ -139,7 +139,10 @@ public sealed class SGD : AfmdwOptimizer
     public SGD(IEnumerable<ParamGroup> groups, AfmdwOptions? defaults = null) : base(Presets.Complete("sgd", defaults), groups) { }
 }
 
-/// <summary>The official AdaBelief (ε 1e-16 outside the root, decoupled decay, no rectification).</summary>
+/// <summary>
+/// The official AdaBelief with adabelief_pytorch 0.2.0's defaults: ε 1e-16 outside the root, decoupled decay, and
+/// rectify=True (RAdam's rectification: a momentum-SGD step while ρ_t ≤ 5, then the rectified adaptive step).
+/// </summary>
 public sealed class AdaBelief : AfmdwOptimizer
 {
     /// <summary>The preset over <paramref name="parameters"/>; unset <paramref name="options"/> take the preset\'s defaults.</summary>

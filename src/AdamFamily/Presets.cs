@@ -86,7 +86,7 @@ public static class Presets
         P<RAdamW>("radamw", R, "PyTorch RAdam with decoupled_weight_decay (σ 1e-2)", Torch, "rectify=true, decay=decoupled, weight_decay=1e-2", (g, d) => new RAdamW(g, d)),
         P<Adamax>("adamax", R, "PyTorch Adamax: infinity-norm second moment, coupled L2", Torch, "lr=2e-3, estimator=infinity", (g, d) => new Adamax(g, d)),
         P<SGD>("sgd", PresetFamily.Sgd, "PyTorch SGD: momentum, dampening, nesterov, coupled weight_decay (momentum 0)", Torch, "estimator=none, direction=sgd", (g, d) => new SGD(g, d)),
-        P<AdaBelief>("adabelief", R, "official AdaBelief: (g − m)² second moment, ε 1e-16 outside, decoupled decay", Torch, "estimator=adabelief, eps=1e-16, decay=decoupled", (g, d) => new AdaBelief(g, d)),
+        P<AdaBelief>("adabelief", R, "official AdaBelief (adabelief_pytorch 0.2.0 defaults): (g − m)² second moment, ε 1e-16 outside, decoupled decay, rectified as RAdam", Torch, "estimator=adabelief, eps=1e-16, decay=decoupled, rectify=true", (g, d) => new AdaBelief(g, d)),
         P<Yogi>("yogi", R, "Yogi: additive second moment, ε 1e-3 outside, v₀ 1e-6, decoupled decay (η 1e-2)",
             Torch, "lr=1e-2, estimator=yogi, eps=1e-3, initial_accumulator=1e-6, decay=decoupled", (g, d) => new Yogi(g, d)),
     };

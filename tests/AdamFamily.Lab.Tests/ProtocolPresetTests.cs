@@ -9,7 +9,7 @@ public class ProtocolPresetTests
         { "adam:lr=1e-3,weight_decay=5e-4", "adamw:lr=1e-3,weight_decay=1e-2", "adamd:lr=1e-3,weight_decay=5e-4", "sgd:lr=0.1,momentum=0.9,weight_decay=5e-4" };
     private static readonly string[] FmnistArms =
         { "adam:lr=1e-3,weight_decay=5e-4", "adamw:lr=1e-3,weight_decay=1e-2", "adamd:lr=1e-3,weight_decay=5e-4", "sgd:lr=0.05,momentum=0.9,weight_decay=5e-4" };
-    private static string[] PtbArms(string lr) => new[] { $"adam:lr={lr},weight_decay=1.2e-6", $"adamw:lr={lr},weight_decay=1.2e-6", $"adamd:lr={lr},weight_decay=1.2e-6" };
+    private static string[] PtbArms(string lr, string eps = "") => new[] { $"adam:lr={lr},weight_decay=1.2e-6{eps}", $"adamw:lr={lr},weight_decay=1.2e-6{eps}", $"adamd:lr={lr},weight_decay=1.2e-6" };
 
     public sealed record Expected(string Name, string Task, string Model, int Epochs, int Batch, int[] Milestones,
         bool Augment, int CropPadding, double? Clip, string[] Arms, LanguageModelSettings? Lm, int? Train = null, int? Validation = null, int? Test = null);
@@ -26,7 +26,7 @@ public class ProtocolPresetTests
         new Expected("cifar10-vgg11", "cifar10", "vgg11", 200, 128, new[] { 150 }, true, 4, null, CifarArms, null),
         new Expected("cifar100-resnet34", "cifar100", "resnet34", 200, 128, new[] { 150 }, true, 4, null, CifarArms, null),
         new Expected("cifar100-densenet121", "cifar100", "densenet121", 200, 128, new[] { 150 }, true, 4, null, CifarArms, null),
-        new Expected("ptb-lstm-1layer", "ptb", "lstm", 200, 20, new[] { 100, 145 }, false, 4, 0.25, PtbArms("1e-3"),
+        new Expected("ptb-lstm-1layer", "ptb", "lstm", 200, 20, new[] { 100, 145 }, false, 4, 0.25, PtbArms("1e-3", ",eps=1e-12"),   // run_all_layer1.py: adam / adamw with eps 1e-12
             new LanguageModelSettings { Layers = 1, Embedding = 400, Hidden = 400, TiedWeights = true, Dropout = 0.4, Bptt = 70, EvalBatchSize = 10 }),
         new Expected("ptb-lstm-2layer", "ptb", "lstm", 200, 20, new[] { 100, 145 }, false, 4, 0.25, PtbArms("1e-2"),
             new LanguageModelSettings { Layers = 2, Embedding = 400, Hidden = 1150, Dropout = 0.4, Bptt = 70, EvalBatchSize = 10 }),

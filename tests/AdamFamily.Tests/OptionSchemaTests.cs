@@ -11,7 +11,7 @@ public class OptionSchemaTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("afm-schema-").FullName;
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static readonly string[] Common = { "lr", "betas", "beta1", "beta2", "eps", "weight_decay", "maximize", "stability_check" };
+    private static readonly string[] Common = { "lr", "betas", "beta1", "beta2", "eps", "weight_decay", "maximize", "stability_check", "state_precision" };
     private static readonly string[] AfmdwKeys = Common.Concat(new[] { "estimator", "nesterov", "eps_mode", "decay", "bias_correction", "initial_accumulator", "theta_schedule", "tau_schedule" }).ToArray();
 
     public static IEnumerable<object[]> AcceptedKeys() => new[]
@@ -23,7 +23,7 @@ public class OptionSchemaTests : IDisposable
         new object[] { "nadam", Common.Append("momentum_decay").Append("decoupled_weight_decay").ToArray() },
         new object[] { "nadamw", Common.Append("momentum_decay").ToArray() },
         new object[] { "radam", Common.Append("decoupled_weight_decay").ToArray() },
-        new object[] { "radamw", Common }, new object[] { "adamax", Common }, new object[] { "adabelief", Common },
+        new object[] { "radamw", Common }, new object[] { "adamax", Common }, new object[] { "adabelief", Common.Append("rectify").ToArray() },
         new object[] { "yogi", Common.Append("initial_accumulator").ToArray() },
         new object[] { "sgd", new[] { "lr", "momentum", "dampening", "nesterov", "weight_decay", "maximize", "stability_check" } },
     };
@@ -50,7 +50,7 @@ public class OptionSchemaTests : IDisposable
         new object[] { "radamw", 1e-3, 1e-8, 1e-2, "adam", DecayPlacement.Decoupled, EpsMode.Outside, Direction.HeavyBall, true, 0.0 },
         new object[] { "adamax", 2e-3, 1e-8, 0.0, "infinity", DecayPlacement.L2, EpsMode.Outside, Direction.HeavyBall, false, 0.0 },
         new object[] { "sgd", 1e-3, 1e-8, 0.0, "none", DecayPlacement.L2, EpsMode.Outside, Direction.Sgd, false, 0.0 },
-        new object[] { "adabelief", 1e-3, 1e-16, 0.0, "adabelief", DecayPlacement.Decoupled, EpsMode.Outside, Direction.HeavyBall, false, 0.0 },
+        new object[] { "adabelief", 1e-3, 1e-16, 0.0, "adabelief", DecayPlacement.Decoupled, EpsMode.Outside, Direction.HeavyBall, true, 0.0 },   // rectify=True: adabelief_pytorch 0.2.0's default
         new object[] { "yogi", 1e-2, 1e-3, 0.0, "yogi", DecayPlacement.Decoupled, EpsMode.Outside, Direction.HeavyBall, false, 1e-6 },
     };
 
@@ -92,11 +92,11 @@ public class OptionSchemaTests : IDisposable
             LearningRate = 3e-4, Beta1 = 0.8, Beta2 = 0.95, Eps = 1e-6, WeightDecay = 1e-3, Estimator = "yogi", Direction = Direction.Nesterov,
             EpsMode = EpsMode.Outside, Decay = DecayPlacement.Decoupled, BiasCorrection = false, Maximize = true, InitialAccumulator = 1e-5,
             ThetaSchedule = MomentSchedule.Diminishing(5, 0.7), TauSchedule = MomentSchedule.LrTied, Rectify = true, Momentum = 0.3,
-            Dampening = 0.1, Nesterov = true, MomentumDecay = 5e-3, StabilityCheck = false,
+            Dampening = 0.1, Nesterov = true, MomentumDecay = 5e-3, StabilityCheck = false, StatePrecision = StatePrecision.BFloat16,
         };
         Assert.All(OptionSchema.All, o => Assert.NotEqual(o.DefaultValue, set.Get(o)));
         using (var a = new Afmdw(ps, set)) a.SaveCheckpoint(path);
-        using var b = new Afmdw(ps);
+        using var b = new Afmdw(ps, new AfmdwOptions { StatePrecision = StatePrecision.BFloat16 }); // another precision is refused (LowPrecisionStateTests)
         b.LoadCheckpoint(path);
         foreach (var option in OptionSchema.All) Assert.Equal(set.Get(option), b.Groups[0].Options.Get(option));
     }

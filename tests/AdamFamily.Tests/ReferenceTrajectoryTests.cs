@@ -24,9 +24,9 @@ public class ReferenceTrajectoryTests
     public static TheoryData<string, string, string> Cases() => new()
     {
         // preset, option string given to the library, the reference configuration (docs/algorithms.md §2–§4).
-        { "adabelief", "", "lr=1e-3 est=adabelief eps=1e-16 mode=outside decay=decoupled wd=0" },
-        { "adabelief", "lr=1e-2,weight_decay=1e-2", "lr=1e-2 est=adabelief eps=1e-16 mode=outside decay=decoupled wd=1e-2" },
-        { "adabelief", "betas=(0.8,0.99),eps=1e-10", "lr=1e-3 est=adabelief eps=1e-10 mode=outside decay=decoupled wd=0 b1=0.8 b2=0.99" },
+        { "adabelief", "rectify=false", "lr=1e-3 est=adabelief eps=1e-16 mode=outside decay=decoupled wd=0" },
+        { "adabelief", "lr=1e-2,weight_decay=1e-2,rectify=false", "lr=1e-2 est=adabelief eps=1e-16 mode=outside decay=decoupled wd=1e-2" },
+        { "adabelief", "betas=(0.8,0.99),eps=1e-10,rectify=false", "lr=1e-3 est=adabelief eps=1e-10 mode=outside decay=decoupled wd=0 b1=0.8 b2=0.99" },
         { "adabeliefd", "lr=1e-2", "lr=1e-2 est=adabelief eps=1e-8 mode=inside decay=preconditioned wd=5e-4" },
         { "yogi", "", "lr=1e-2 est=yogi eps=1e-3 mode=outside decay=decoupled wd=0 v0=1e-6" },
         { "yogi", "weight_decay=1e-2,initial_accumulator=1e-3", "lr=1e-2 est=yogi eps=1e-3 mode=outside decay=decoupled wd=1e-2 v0=1e-3" },

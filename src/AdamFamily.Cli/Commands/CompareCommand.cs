@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AdamFamily.Lab.Execution;
 using AdamFamily.Lab.Experiments;
 using AdamFamily.Lab.Reports;
 using AdamFamily.Lab.Training;
@@ -45,33 +46,50 @@ internal static class CompareCommand
         var dropout = new Option<double?>("--dropout") { Description = "ptb/text: dropout (default 0.2)." };
         var tied = new Option<bool?>("--tied") { Description = "ptb/text: tie the decoder to the embedding (needs --embedding = --hidden)." };
         var maxVocab = new Option<int?>("--max-vocab") { Description = "text: keep the N most frequent training words, the rest become <unk> (default 10000; 0 = all)." };
+        var exec = new ExecutionOptions();
 
         var cmd = new Command("compare", "Compare optimizers fairly: several seeds, paired arms, test accuracy with confidence intervals.")
         {
             protocol, scale, experiment, arms, seeds, epochs, task, data, model, batch, trainSubset, validation, testSubset, schedule, milestones, gamma, clip, augment, baseline, margin, device, tensorboard, outDir,
             bptt, layers, hidden, embedding, dropout, tied, maxVocab,
         };
-        cmd.SetAction(r =>
+        foreach (var o in exec.All) cmd.Options.Add(o);
+        cmd.SetAction((r, cancel) => Task.Run(() =>
         {
             ExperimentSettings s;
+            IUnitExecutor executor;
+            int threads;
+            string executorName;
             try
             {
                 s = r.GetValue(experiment) is { } file
-                    ? ExperimentSettings.FromJson(File.Exists(file) ? File.ReadAllText(file) : throw new FileNotFoundException($"experiment file '{file}' does not exist."), file)
+                    ? ExperimentSettings.FromJson(File.Exists(file) ? File.ReadAllText(file)
+                        : throw new FileNotFoundException(Directory.Exists(file) ? $"experiment file '{file}' is a folder; give the JSON file (e.g. {Path.Combine(file, "experiment.json")})." : $"experiment file '{file}' does not exist."), file)
                     : r.GetValue(protocol) is { } p ? Protocols.Get(p, r.GetValue(scale)!) : new ExperimentSettings { Protocol = "custom" };
                 if (r.GetValue(arms) is { Length: > 0 } a) s = s with { Arms = a.Select(ExperimentSettings.ParseArm).ToArray(), Baseline = null };
-                if (r.GetValue(seeds) is { } sd) s = s with { Seeds = ParseSeeds(sd) };
+                if (r.GetValue(seeds) is { } sd) s = s with { Seeds = ExperimentSettings.ParseSeeds(sd) };
                 if (r.GetValue(epochs) is { } e) s = s with { Epochs = e };
                 if (r.GetValue(task) is { } t) s = s with { Task = t.ToLowerInvariant() };
-                if (r.GetValue(data) is { } d) s = s with { DataPath = d };
+                if (r.GetValue(data) is { } d) s = s with { DataPath = Path.GetFullPath(d) };
                 if (r.GetValue(model) is { } m) s = s with { Model = m.ToLowerInvariant() };
                 if (r.GetValue(batch) is { } b) s = s with { BatchSize = b };
                 if (r.GetValue(trainSubset) is { } ts) s = s with { TrainSubset = ts };
                 if (r.GetValue(testSubset) is { } te) s = s with { TestSubset = te };
                 if (r.GetValue(validation) is { } vn) s = s with { Validation = vn };
-                if (r.GetValue(schedule) is { } sc) s = s with { Schedule = s.Schedule with { Kind = sc.ToLowerInvariant() } };
-                if (r.GetValue(milestones) is { } ms) s = s with { Schedule = s.Schedule with { Kind = "multistep", Milestones = ms.Split(',').Select(x => int.Parse(x.Trim(), CultureInfo.InvariantCulture) - 1).ToArray() } };
-                if (r.GetValue(gamma) is { } g) s = s with { Schedule = s.Schedule with { Gamma = g } };
+                if (r.GetValue(schedule) is { } sc)
+                {
+                    var kind = sc.ToLowerInvariant();   // another kind drops a protocol's milestones rather than keeping ignored ones
+                    s = s with { Schedule = s.Schedule with { Kind = kind, Milestones = kind == "multistep" ? s.Schedule.Milestones : null } };
+                }
+                if (r.GetValue(milestones) is { } ms)
+                {
+                    if (r.GetValue(schedule) is { } k && !k.Equals("multistep", StringComparison.OrdinalIgnoreCase))
+                        throw new ArgumentException($"--milestones applies to --schedule multistep, not '{k}'.");
+                    s = s with { Schedule = s.Schedule with { Kind = "multistep", Milestones = ScheduleSpec.ParseMilestones(ms) } };
+                }
+                if (r.GetValue(gamma) is { } g)
+                    s = s.Schedule.Kind == "multistep" ? s with { Schedule = s.Schedule with { Gamma = g } }
+                        : throw new ArgumentException($"--gamma applies to the multistep schedule, not '{s.Schedule.Kind}' (give --milestones too).");
                 if (r.GetValue(clip) is { } c) s = s with { ClipGradNorm = c };
                 if (r.GetValue(augment) is { } au) s = s with { Augment = au };
                 if (r.GetValue(baseline) is { } bl) s = s with { Baseline = bl };
@@ -97,65 +115,48 @@ internal static class CompareCommand
                     s = s with { Task = "synthetic", TrainSubset = null, TestSubset = null };
                 }
                 s.Validate();
+                if (r.GetValue(milestones) is not null && s.MilestonesPastTheRun is { Length: > 0 } past)
+                    throw new ArgumentException($"--milestones: epoch {string.Join(",", past)} is past the last of the {s.Epochs} epochs: that drop would never happen (a drop applies from epoch 2 to {s.Epochs}).");
+                if (s.MilestonesPastTheRun is { Length: > 0 } skipped)
+                    AnsiConsole.MarkupLine($"[yellow]note: the lr drop at epoch {string.Join(",", skipped)} is past the last of the {s.Epochs} epochs and will not happen (give --milestones to move it).[/]");
+                (executor, threads, executorName) = exec.Build(r, s.Arms.Length * s.Seeds.Length);
             }
             catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException)
             {
-                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-                return 2;
+                return ExitCodes.Report(e);
             }
 
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", s.Protocol == "custom" ? "compare" : s.Protocol);
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(s.Protocol)}[/]: task {Markup.Escape(s.Task)}, model {Markup.Escape(s.IsLanguageModel ? $"{s.Model} ({s.Lm})" : s.Model)}, {s.Epochs} epochs, batch {s.BatchSize}, " +
-                                   $"seeds {string.Join(",", s.Seeds)}, lr schedule {Markup.Escape(s.Schedule.ToString())}; results in {Markup.Escape(Path.GetFullPath(dir))}");
+                                   $"seeds {string.Join(",", s.Seeds)}, lr schedule {Markup.Escape(s.Schedule.ToString())}; executor {Markup.Escape(executorName)}, {threads} thread(s) per run; results in {Markup.Escape(Path.GetFullPath(dir))}");
             try
             {
-                var summary = RunWithProgress(s, dir);
-                ComparisonTable.Write(summary, dir);
+                var options = new RunOptions { Executor = executor, ThreadsPerRun = threads, Command = "afm " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)) };
+                var validated = ComparisonRunner.Validate(s, dir, executor); // everything checked before the progress display and before any write
+                var outcome = UnitProgressView.Run(validated.Settings, events => ComparisonRunner.Execute(validated, dir, options with { Events = events }, cancel));
+                if (outcome.Execution is { Waited: false, JobId: { } job })
+                {
+                    AnsiConsole.MarkupLine($"Slurm job [bold]{job}[/] submitted ({outcome.Missing.Count} units). Follow it with `afm status {Markup.Escape(outcome.Dir)}`; `afm summarize {Markup.Escape(outcome.Dir)}` when it is done (or rerun this command: it waits and summarises).");
+                    Console.WriteLine(job);
+                    return 0;
+                }
+                if (outcome.Summary is null) return UnitProgressView.ReportFailures(outcome);
+                ComparisonTable.Write(outcome.Summary, dir);
                 return ReportCommand.Render(dir, r.GetValue(tensorboard));
             }
-            catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or InvalidDataException)
+            catch (OperationCanceledException e)
             {
-                if (Environment.GetEnvironmentVariable("AFM_DEBUG") is not null) Console.Error.WriteLine(e);
-                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-                return 2;
+                AnsiConsole.MarkupLine($"[yellow]interrupted:[/] {Markup.Escape(e.Message)} Finished units are kept; rerun the same command to resume.");
+                return 130;
             }
-        });
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                return e is InvalidOperationException ? ExitCodes.ReportAsBadInput(e) : ExitCodes.Report(e);
+            }
+        }, CancellationToken.None));
         return cmd;
     }
 
-    private static int[] ParseSeeds(string text)
-    {
-        if (!text.Contains(',') && int.TryParse(text, out var n))
-            return n >= 1 ? Enumerable.Range(0, n).ToArray() : throw new ArgumentException($"--seeds {text}: need at least one seed.");
-        return text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(x => int.TryParse(x.Trim(), out var v) ? v : throw new ArgumentException($"--seeds: '{x}' is not an integer.")).ToArray();
-    }
-
-    private static ComparisonSummary RunWithProgress(ExperimentSettings s, string dir)
-    {
-        ComparisonSummary? summary = null;
-        AnsiConsole.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(ctx =>
-            {
-                var tasks = s.Arms.ToDictionary(a => a.Name, a => ctx.AddTask(Markup.Escape(a.Name), maxValue: s.Seeds.Length * s.Epochs));
-                summary = ComparisonRunner.Run(s, dir,
-                    progress: p =>
-                    {
-                        if (p.Batch == p.Batches)
-                            tasks[p.Arm].Increment(1);
-                    },
-                    runDone: (run, reused) =>
-                    {
-                        var t = tasks[run.Arm];
-                        int done = s.Seeds.TakeWhile(x => x != run.Seed).Count() + 1;
-                        t.Value = done * s.Epochs;
-                        string outcome = run.Diverged ? $"[red]diverged at epoch {run.DivergedAtEpoch}[/]" : $"final {s.MetricName} {run.FinalTestMetric:F2}";
-                        AnsiConsole.MarkupLine($"{Markup.Escape(run.Arm)} seed {run.Seed}: {outcome}{(reused ? " [grey](reused from an earlier call)[/]" : "")}");
-                    });
-            });
-        return summary!;
-    }
 }
 
 /// <summary>The verdict table on screen (the cells of <see cref="VerdictTable"/>, coloured).</summary>

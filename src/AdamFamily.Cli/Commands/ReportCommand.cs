@@ -16,20 +16,15 @@ internal static class ReportCommand
         return cmd;
     }
 
-    /// <summary>Renders a folder; prints where things went. Returns the exit code.</summary>
+    /// <summary>Renders a folder; prints where things went. Returns 0; a missing, corrupt or unwritable folder throws (exit 2 by ExitCodes).</summary>
     public static int Render(string dir, bool tensorboard)
     {
-        try
-        {
-            var html = TuneReport.IsTuneFolder(dir) ? TuneReport.Write(dir) : ComparisonReport.Write(dir);
-            AnsiConsole.MarkupLine($"report: {Markup.Escape(Path.GetFullPath(html))} (and summary.md, plots/*.png|svg)");
-            if (tensorboard) AnsiConsole.MarkupLine($"tensorboard: {Markup.Escape(Path.GetFullPath(TensorBoardExport.Write(dir)))}");
-            return 0;
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
-        {
-            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-            return 2;
-        }
+        if (File.Exists(dir)) throw new IOException($"'{dir}' is a file; give a comparison folder (the --out of afm compare).");
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"'{dir}' does not exist (give the --out folder of afm compare).");
+        AdamFamily.Lab.LabFiles.CheckWritableFolder(Path.Combine(dir, "plots"), "report plots folder");   // before any plot is drawn
+        var html = TuneReport.IsTuneFolder(dir) ? TuneReport.Write(dir) : ComparisonReport.Write(dir);
+        AnsiConsole.MarkupLine($"report: {Markup.Escape(Path.GetFullPath(html))} (and summary.md, plots/*.png|svg)");
+        if (tensorboard) AnsiConsole.MarkupLine($"tensorboard: {Markup.Escape(Path.GetFullPath(TensorBoardExport.Write(dir)))}");
+        return 0;
     }
 }

@@ -37,7 +37,7 @@ internal static class TheoryCommand
         {
             problems, steps, lr, eps, wd, seed, outDir,
         };
-        cmd.SetAction(r => Guard(() =>
+        cmd.SetAction(r =>
         {
             var s = new StationaritySettings
             {
@@ -47,12 +47,13 @@ internal static class TheoryCommand
             };
             foreach (var p in s.Problems) FullBatchProblem.Create(p).Dispose();
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", "theory-stationarity");
+            AdamFamily.Lab.LabFiles.CheckWritableFolder(dir, "--out");
             var result = Stationarity.Run(s, p => AnsiConsole.MarkupLine($"[grey]running {Markup.Escape(p)}...[/]"));
             var files = Stationarity.Save(result, dir);
             PrintStationarity(result);
             AnsiConsole.MarkupLine($"Plots and numbers: {Markup.Escape(Path.GetFullPath(dir))} ({files.Count} files)");
             return 0;
-        }));
+        });
         return cmd;
     }
 
@@ -60,7 +61,7 @@ internal static class TheoryCommand
     {
         foreach (var p in result.Problems)
         {
-            string bound = $"η·ε^(−1/2) = {p.SaturatedStep:G3}" + (p.SaturatedStepTimesL is { } sl ? $", ·L = {sl:G3} (L = {p.GradientLipschitz:G3}; GD-stable if < 2)" : "") +
+            string bound = $"η·ε^(−1/2) = {p.StepBound:G3}" + (p.StepBoundTimesL is { } sl ? $", ·L = {sl:G3} (L = {p.GradientLipschitz:G3}; GD-stable if < 2)" : "") +
                            $", η·σ·ε^(−1/2) = {p.DecayFactor:G3} (< 1 needed)";
             var table = new Table().Border(TableBorder.Rounded)
                 .Title($"[bold]{Markup.Escape(p.Problem)}[/]: {Markup.Escape(p.Description)}");
@@ -78,8 +79,9 @@ internal static class TheoryCommand
                     $"({w.TailMedianResidual / d.TailMedianResidual:G3}× higher); " +
                     string.Join(", ", p.Runs.Where(x => x != d && x != w).Select(x => $"{x.Label} {x.TailMedianResidual:E2}")) + "."));
         }
-        AnsiConsole.MarkupLine("Near a solution H ≤ ε^(−1/2), so AdamD's step there is gradient descent on g with step at most η·ε^(−1/2): stable when " +
-                               "η·ε^(−1/2)·L < 2 (shown for the smooth problem) and η·σ·ε^(−1/2) < 1 (the library's own check).");
+        AnsiConsole.MarkupLine("H = (v̂ + ε)^(−1/2) ≤ ε^(−1/2) always (v̂ ≥ 0), so AdamD's step is at most η·ε^(−1/2) times its direction: that bound is stable when " +
+                               "η·ε^(−1/2)·L < 2 (shown for the smooth problem) and η·σ·ε^(−1/2) < 1 (the library's own check). It is a bound, not where H settles: " +
+                               "near a solution the moments still see ∇f(x*) = −σx* ≠ 0, so v̂ stays positive and H below ε^(−1/2).");
         AnsiConsole.MarkupLine("Every fixed point of the preconditioned placement (AdamD) has ∇f(x) + σx = 0; AdamW's placement settles near ‖σ(1 − H⁻¹)⊙x‖ instead. " +
                                "Adam with L2 feeds g + σx to its moments, so its fixed points also have ∇f(x) + σx = 0. On the nonsmooth problems the residual " +
                                "uses the autograd (sub)gradient at x, which jumps at kinks: a constant step leaves a floor there.");
@@ -104,7 +106,7 @@ internal static class TheoryCommand
         {
             steps, lr, eps, wd, theta, t, p, est, seed, outDir,
         };
-        cmd.SetAction(r => Guard(() =>
+        cmd.SetAction(r =>
         {
             var s = new SgdLimitSettings
             {
@@ -114,12 +116,13 @@ internal static class TheoryCommand
             };
             foreach (var e in s.Estimators) SgdLimit.PresetOf(e);
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", "theory-sgd-limit");
+            AdamFamily.Lab.LabFiles.CheckWritableFolder(dir, "--out");
             var result = SgdLimit.Run(s);
             var files = SgdLimit.Save(result, dir);
             PrintSgdLimit(result);
             AnsiConsole.MarkupLine($"Plots and numbers: {Markup.Escape(Path.GetFullPath(dir))} ({files.Count} files)");
             return 0;
-        }));
+        });
         return cmd;
     }
 
@@ -140,12 +143,7 @@ internal static class TheoryCommand
                 $"{run.RelativeQuarter:E2} → {run.RelativeFinal:E2}", $"{run.ObjectiveGapFinal:E2}", $"{run.StepDeviationQuarter:E2} → {run.StepDeviationFinal:E2}",
                 $"{run.TrackingFinal:E2}", $"{run.DistanceLiteralFinal:E2}");
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine(
-            "xA: AdamD; xS: the library's SGD (weight_decay = σ) with lr = ρ_t/σ from the same x₀. The distance shrinks mostly because both converge to x*; " +
-            "relative to ‖xS − x*‖ it levels off instead of vanishing: the difference is made in the first steps, where ρ_t ≈ 1, 1/2, 1/3, … are jumps that x cannot " +
-            "follow within a step (it moves only the fraction η·σ·H of the way to −m̂/σ), and afterwards both contract at the same rate. The step deviation " +
-            "‖Δx_A − Δx_SGD‖/‖Δx_SGD‖ compares AdamD's step with the SGD step from AdamD's own point; it falls with θ_t, which is the sense in which the iteration " +
-            "becomes SGD. An SGD with the literal θ_t/σ (no bias correction) takes tiny first steps and stays behind.");
+        AnsiConsole.MarkupLine(Markup.Escape("xA: AdamD; xS: the library's SGD (weight_decay = σ) with lr = ρ_t/σ from the same x₀. " + string.Join(" ", SgdLimit.Conclusion(r))));
     }
 
     // ---- stability ---------------------------------------------------------------------------------
@@ -162,18 +160,19 @@ internal static class TheoryCommand
         {
             eps, wd, steps, factors, outDir,
         };
-        cmd.SetAction(r => Guard(() =>
+        cmd.SetAction(r =>
         {
             var f = r.GetValue(factors)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(x => double.TryParse(x, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 ? v : throw new ArgumentException($"--factors: '{x}' is not a positive number.")).ToArray();
             var s = new StabilitySettings { Eps = r.GetValue(eps), WeightDecay = r.GetValue(wd), Steps = r.GetValue(steps), Factors = f };
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", "theory-stability");
+            AdamFamily.Lab.LabFiles.CheckWritableFolder(dir, "--out");
             var result = Stability.Run(s);
             var files = Stability.Save(result, dir);
             PrintStability(result);
             AnsiConsole.MarkupLine($"Plots and numbers: {Markup.Escape(Path.GetFullPath(dir))} ({files.Count} files)");
             return 0;
-        }));
+        });
         return cmd;
     }
 
@@ -199,16 +198,5 @@ internal static class TheoryCommand
         if (refusal?.Message is { } m) AnsiConsole.MarkupLine($"[bold]Message at c = {refusal.Factor:G4}:[/] {Markup.Escape(m)}");
         if (r.LearningRateChangeMessage is { } lm) AnsiConsole.MarkupLine($"[bold]At a learning-rate change[/] (built at c = 0.9, lr raised to c = 1.5 after one step): {Markup.Escape(lm)}");
         else AnsiConsole.MarkupLine("[red]The check did not fire at the learning-rate change.[/]");
-    }
-
-    internal static int Guard(Func<int> body)
-    {
-        try { return body(); }
-        catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidOperationException)
-        {
-            if (Environment.GetEnvironmentVariable("AFM_DEBUG") is not null) Console.Error.WriteLine(e);
-            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-            return 2;
-        }
     }
 }

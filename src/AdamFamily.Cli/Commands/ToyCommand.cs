@@ -29,7 +29,7 @@ internal static class ToyCommand
         {
             function, optimizers, steps, start, wd, lr, eps, search, grid, outDir,
         };
-        cmd.SetAction(r => TheoryCommand.Guard(() =>
+        cmd.SetAction(r =>
         {
             var s = new ToySettings
             {
@@ -44,12 +44,13 @@ internal static class ToyCommand
                 Grid = r.GetValue(grid) is { } g ? ParseGrid(g) : d.Grid,
             };
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", "toy");
+            AdamFamily.Lab.LabFiles.CheckWritableFolder(dir, "--out");
             var result = Toy.Run(s, p => AnsiConsole.MarkupLine($"[grey]running {Markup.Escape(p)}{(s.Search ? $" at {s.Grid.Length} learning rates" : "")}...[/]"));
             var files = Toy.Save(result, dir);
             Print(result);
             AnsiConsole.MarkupLine($"Plot and numbers: {Markup.Escape(string.Join(", ", files.Select(Path.GetFullPath)))}");
             return 0;
-        }));
+        });
         return cmd;
     }
 
@@ -58,7 +59,8 @@ internal static class ToyCommand
         var s = r.Settings;
         var table = new Table().Border(TableBorder.Rounded)
             .Title($"[bold]{Markup.Escape(r.Function)}[/]: {Markup.Escape(r.Formula)}, σ = {s.WeightDecay:G3}, {s.Steps} steps from ({r.Start[0]:G4}, {r.Start[1]:G4})");
-        var columns = new List<string> { "optimizer", "lr", "final (x, y)", "f", "f + (σ/2)‖x‖²", $"distance to ({r.Minimum[0]:G3}, {r.Minimum[1]:G3})", "status" };
+        var columns = new List<string> { "optimizer", "lr", "final (x, y)", "f", "f + (σ/2)‖x‖²",
+            $"distance to argmin f ({r.Minimum[0]:G3}, {r.Minimum[1]:G3})", $"distance to argmin f + (σ/2)‖x‖² ({r.RegularisedMinimum[0]:G4}, {r.RegularisedMinimum[1]:G4})", "status" };
         if (s.Search) columns.Add("search: lr → final f + (σ/2)‖x‖²");
         foreach (var c in columns) table.AddColumn(Markup.Escape(c));
         foreach (var t in r.Trajectories)
@@ -68,7 +70,7 @@ internal static class ToyCommand
             {
                 Markup.Escape(t.Optimizer), $"{t.LearningRate:G3}",
                 last >= 0 ? $"({t.X[last]:F4}, {t.Y[last]:F4})" : "–",
-                $"{t.FinalF:G6}", $"{t.FinalObjective:G6}", $"{t.DistanceToMinimum:G3}", Markup.Escape(t.Status),
+                $"{t.FinalF:G6}", $"{t.FinalObjective:G6}", $"{t.DistanceToMinimum:G3}", $"{t.DistanceToRegularisedMinimum:G3}", Markup.Escape(t.Status),
             };
             if (s.Search && t.Search is { } pts)
                 row.Add(Markup.Escape(string.Join("  ", pts.Select(p => $"{p.LearningRate:G2}→" + (p.Status == "ok" ? $"{p.FinalObjective:G3}" : p.Status.StartsWith("refused", StringComparison.Ordinal) ? "refused" : p.Status)))));

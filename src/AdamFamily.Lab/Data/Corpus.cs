@@ -280,15 +280,55 @@ public static class CorpusReader
         return head[..n].Contains((byte)0);
     }
 
-    /// <summary>The words of every non-blank line of a file, in order (without &lt;eos&gt;).</summary>
+    /// <summary>
+    /// The words of every non-blank line of a file, in order (without &lt;eos&gt;). The file must be UTF-8 text: a
+    /// byte sequence that is not UTF-8, or a NUL byte (a binary file), throws <see cref="InvalidDataException"/>
+    /// naming the file, the line and the byte offset, never a silent U+FFFD.
+    /// </summary>
     public static IEnumerable<string[]> ReadLines(string path, bool plainText)
     {
+        CheckUtf8Text(path);
         foreach (var raw in File.ReadLines(path, Encoding.UTF8))
         {
             var line = plainText ? StripControls(raw) : raw;
             if (plainText && line.Trim() is "%" or "%%") continue;
             var words = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             if (words.Length > 0) yield return words;
+        }
+    }
+
+    /// <summary>Checks a whole file is UTF-8 without NUL bytes, streaming (memory independent of the file size).</summary>
+    /// <exception cref="InvalidDataException">Naming the file, the 1-based line and the 0-based byte offset of the first bad byte.</exception>
+    public static void CheckUtf8Text(string path)
+    {
+        using var file = File.OpenRead(path);
+        var buffer = new byte[1 << 16];
+        var chars = new char[buffer.Length];
+        int carry = 0;               // bytes of a sequence cut by the end of the previous chunk
+        long offset = 0, line = 1;   // of buffer[0]
+        while (true)
+        {
+            int n = carry + file.Read(buffer, carry, buffer.Length - carry);
+            bool final = n == carry;
+            if (n == 0) return;
+            var span = buffer.AsSpan(0, n);
+            int nul = span.IndexOf((byte)0);
+            var status = System.Text.Unicode.Utf8.ToUtf16(nul >= 0 ? span[..nul] : span, chars, out int read, out _, replaceInvalidSequences: false, isFinalBlock: final || nul >= 0);
+            if (status == System.Buffers.OperationStatus.InvalidData || (nul >= 0 && status == System.Buffers.OperationStatus.Done))
+            {
+                int at = status == System.Buffers.OperationStatus.InvalidData ? read : nul;
+                long where = line + span[..at].Count((byte)'\n');
+                throw new InvalidDataException(status == System.Buffers.OperationStatus.InvalidData
+                    ? $"'{path}': not UTF-8 text: invalid byte 0x{span[at]:X2} at line {where} (byte offset {offset + at}). Give a UTF-8 text file (convert with iconv, e.g. iconv -f latin1 -t utf-8)."
+                    : $"'{path}': a NUL byte at line {where} (byte offset {offset + at}): this is a binary file, not text.");
+            }
+            if (final && status == System.Buffers.OperationStatus.NeedMoreData)
+                throw new InvalidDataException($"'{path}': not UTF-8 text: the file ends inside a multi-byte character (byte offset {offset + read}).");
+            line += span[..read].Count((byte)'\n');
+            offset += read;
+            carry = n - read;
+            span[read..].CopyTo(buffer);
+            if (final) return;
         }
     }
 

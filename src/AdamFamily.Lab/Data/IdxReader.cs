@@ -46,7 +46,13 @@ public static class IdxReader
         string prefix = train ? "train" : "t10k";
         string images = FindFashionMnistFile(dir, $"{prefix}-images-idx3-ubyte");
         string labels = FindFashionMnistFile(dir, $"{prefix}-labels-idx1-ubyte");
-        return Load(images, labels, numClasses: 10, name: train ? "fashion-mnist/train" : "fashion-mnist/test");
+        var set = Load(images, labels, numClasses: 10, name: train ? "fashion-mnist/train" : "fashion-mnist/test");
+        if (set.Count == 0)
+        {
+            set.Dispose();
+            throw new InvalidDataException($"'{images}': 0 images; the {(train ? "training" : "test")} set needs at least one record.");
+        }
+        return set;
     }
 
     /// <summary>Loads an images file and a labels file as one dataset, checking that their record counts agree.</summary>
@@ -64,15 +70,18 @@ public static class IdxReader
     /// <summary>Reads an IDX images file into float32 [N, 1, rows, cols] scaled to [0, 1].</summary>
     public static Tensor ReadImages(string path)
     {
-        var (bytes, length) = ReadAllBytes(path);
-        var span = bytes.AsSpan(0, length);
-        CheckMagic(path, span, ImagesMagic, "unsigned-byte 3-D images");
-        RequireHeader(path, length, ImagesHeaderBytes);
-        int count = ReadDim(path, span, 4, "image count");
-        int rows = ReadDim(path, span, 8, "row count");
-        int cols = ReadDim(path, span, 12, "column count");
-        if (count > 0 && (rows == 0 || cols == 0))
-            throw new InvalidDataException($"'{path}': malformed header: images of {rows}x{cols} pixels.");
+        int count = 0, rows = 0, cols = 0;
+        var (bytes, length) = ReadIdx(path, ImagesHeaderBytes, header =>
+        {
+            CheckMagic(path, header, ImagesMagic, "unsigned-byte 3-D images");
+            RequireHeader(path, header.Length, ImagesHeaderBytes);
+            count = ReadDim(path, header, 4, "image count");
+            rows = ReadDim(path, header, 8, "row count");
+            cols = ReadDim(path, header, 12, "column count");
+            if (count > 0 && (rows == 0 || cols == 0))
+                throw new InvalidDataException($"'{path}': malformed header: images of {rows}x{cols} pixels.");
+            return PayloadBytes(path, $"{count} images of {rows}x{cols}", count, rows, cols);
+        });
         long payload = (long)count * rows * cols;
         CheckLength(path, length, ImagesHeaderBytes + payload, $"{count} images of {rows}x{cols}");
 
@@ -90,11 +99,15 @@ public static class IdxReader
     public static Tensor ReadLabels(string path, int numClasses)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numClasses);
-        var (bytes, length) = ReadAllBytes(path);
+        int count = 0;
+        var (bytes, length) = ReadIdx(path, LabelsHeaderBytes, header =>
+        {
+            CheckMagic(path, header, LabelsMagic, "unsigned-byte 1-D labels");
+            RequireHeader(path, header.Length, LabelsHeaderBytes);
+            count = ReadDim(path, header, 4, "label count");
+            return PayloadBytes(path, $"{count} labels", count);
+        });
         var span = bytes.AsSpan(0, length);
-        CheckMagic(path, span, LabelsMagic, "unsigned-byte 1-D labels");
-        RequireHeader(path, length, LabelsHeaderBytes);
-        int count = ReadDim(path, span, 4, "label count");
         CheckLength(path, length, LabelsHeaderBytes + (long)count, $"{count} labels");
 
         var labels = new long[count];
@@ -108,6 +121,22 @@ public static class IdxReader
             labels[i] = v;
         }
         return tensor(labels, [count], ScalarType.Int64);
+    }
+
+    /// <summary>
+    /// The payload size a header declares, refusing sizes that overflow or cannot be held in one buffer (a hostile
+    /// or corrupt header must not make the reader allocate more than a legitimate file could need).
+    /// </summary>
+    private static long PayloadBytes(string path, string what, params int[] dims)
+    {
+        long total = 1;
+        foreach (var d in dims)
+        {
+            if (d != 0 && total > (Array.MaxLength - 16L) / d)
+                throw new InvalidDataException($"'{path}': malformed header: {what} is more than one file can hold ({string.Join(" × ", dims)} bytes overflow the {Array.MaxLength:N0}-byte limit).");
+            total *= d;
+        }
+        return total;
     }
 
     private static string FindFashionMnistFile(string dir, string baseName)
@@ -125,28 +154,58 @@ public static class IdxReader
             Path.Combine(dir, baseName));
     }
 
-    /// <summary>The whole (decompressed) file: a buffer and the number of valid bytes in it.</summary>
-    private static (byte[] Bytes, int Length) ReadAllBytes(string path)
+    /// <summary>
+    /// The whole (decompressed) file: a buffer and the number of valid bytes in it. The header (the first
+    /// <paramref name="headerBytes"/> bytes, fewer if the file is shorter) is read first and
+    /// <paramref name="payloadOf"/> checks it and returns the payload size it declares; no more than header +
+    /// payload + 1 bytes are ever decompressed or held, so a gzip bomb (a stream far larger than its header says)
+    /// is refused after reading one byte past the declared size, with memory bounded by the declared size. A gzip
+    /// stream is read to its end, so its CRC-32 and length trailer are checked.
+    /// </summary>
+    private static (byte[] Bytes, int Length) ReadIdx(string path, int headerBytes, Func<byte[], long> payloadOf)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"IDX file not found: '{path}'.", path);
-        byte[] file = File.ReadAllBytes(path);
-        if (file.Length < 2 || file[0] != 0x1f || file[1] != 0x8b)
-            return (file, file.Length);
-
-        // gzip: the trailer's ISIZE (size mod 2^32) is a good capacity hint for a single-member file.
-        int hint = file.Length >= 18 ? (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(file.Length - 4)), 1L << 30) : 0;
+        using var file = File.OpenRead(path);
+        Span<byte> magic = stackalloc byte[2];
+        bool gzip = file.ReadAtLeast(magic, 2, throwOnEndOfStream: false) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+        file.Position = 0;
+        using Stream input = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
+        long position = 0;
         try
         {
-            using var gz = new GZipStream(new MemoryStream(file, writable: false), CompressionMode.Decompress);
-            var ms = new MemoryStream(Math.Max(hint, 0));
-            gz.CopyTo(ms);
-            return (ms.GetBuffer(), checked((int)ms.Length));
+            var head = new byte[headerBytes];
+            int got = input.ReadAtLeast(head, headerBytes, throwOnEndOfStream: false);
+            position = got;
+            long payload = payloadOf(got == headerBytes ? head : head[..got]);
+            long expected = headerBytes + payload;
+            if (!gzip && file.Length > expected)   // a raw file's size is known: no need to read what the header does not declare
+                throw new InvalidDataException($"'{path}': malformed: expected {expected} bytes ({Declared(head)}), found {file.Length} ({file.Length - expected} unexpected trailing bytes).");
+
+            // Grow with what actually arrives (up to the declared size), so a short stream with a huge header stays small.
+            var buffer = new MemoryStream((int)Math.Min(expected, gzip ? Math.Max(1L << 20, 4 * file.Length) : file.Length));
+            buffer.Write(head, 0, got);
+            var chunk = new byte[1 << 16];
+            while (position < expected)
+            {
+                int n = input.Read(chunk, 0, (int)Math.Min(chunk.Length, expected - position));
+                if (n == 0) break;
+                buffer.Write(chunk, 0, n);
+                position += n;
+            }
+            if (position == expected && input.Read(chunk, 0, 1) > 0)
+                throw new InvalidDataException(gzip
+                    ? $"'{path}': the gzip stream holds more than the {expected} bytes its IDX header declares ({Declared(head)}); reading stopped at byte {expected} (a corrupt header or a gzip bomb)."
+                    : $"'{path}': malformed: unexpected trailing bytes after the {expected} bytes the header declares.");
+            return (buffer.GetBuffer(), checked((int)buffer.Length));
         }
-        catch (Exception ex) when (ex is InvalidDataException or IOException or OverflowException)
+        catch (Exception ex) when (gzip && ex is IOException or OverflowException || gzip && ex is InvalidDataException && ex.Message.IndexOf(path, StringComparison.Ordinal) < 0)
         {
-            throw new InvalidDataException($"'{path}': gzip data is corrupt or truncated ({ex.Message}).", ex);
+            throw new InvalidDataException($"'{path}': gzip data is corrupt or truncated near decompressed byte {position} ({ex.Message}).", ex);
         }
+
+        static string Declared(byte[] head) => head.Length >= 8
+            ? $"the header declares {BinaryPrimitives.ReadInt32BigEndian(head.AsSpan(4))} records" : "as the header declares";
     }
 
     private static void CheckMagic(string path, ReadOnlySpan<byte> data, int expected, string what)
@@ -173,7 +232,7 @@ public static class IdxReader
         return v;
     }
 
-    private static void CheckLength(string path, int found, long expected, string what)
+    private static void CheckLength(string path, long found, long expected, string what)
     {
         if (found < expected)
             throw new InvalidDataException($"'{path}': truncated: expected {expected} bytes ({what}), found {found}.");

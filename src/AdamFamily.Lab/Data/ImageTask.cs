@@ -40,6 +40,13 @@ public sealed class ImageTask : IDisposable
     /// <summary>Test split.</summary>
     public LabDataset Test { get; }
 
+    /// <summary>
+    /// The value a black (0) pixel has in the inputs, per channel: 0 for raw pixels, (0 − mean)/std after
+    /// per-channel normalisation. Random-crop padding uses it, so the padded border is black as in torchvision
+    /// (which pads before it normalises). Null means 0.
+    /// </summary>
+    public float[]? BlackPixel { get; init; }
+
     /// <summary>Number of classes.</summary>
     public int NumClasses => Train.NumClasses;
 
@@ -66,7 +73,7 @@ public sealed class ImageTask : IDisposable
     public ImageTask Subset(int trainCount, int testCount)
     {
         var train = Train.Subset(trainCount);
-        try { return new ImageTask(Name, train, Test.Subset(testCount)); }
+        try { return new ImageTask(Name, train, Test.Subset(testCount)) { BlackPixel = BlackPixel }; }
         catch { train.Dispose(); throw; }
     }
 

@@ -50,11 +50,17 @@ public static class Transforms
         return x.sub(m).div_(s).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The value a black (0) pixel becomes under <see cref="Normalize"/>: (0 − mean[c]) / std[c] per channel.</summary>
+    public static float[] BlackAfterNormalisation(float[] mean, float[] std)
+        => mean.Zip(std, (m, s) => (0f - m) / s).ToArray();
+
     /// <summary>
-    /// Random crop with zero padding, as in torchvision's RandomCrop(size, padding): pad each side by
+    /// Random crop with constant padding, as in torchvision's RandomCrop(size, padding): pad each side by
     /// <paramref name="padding"/>, then crop back to H×W at an offset drawn per image in [0, 2·padding]².
+    /// torchvision pads the raw image with black (0) before normalising; on normalised inputs pass
+    /// <paramref name="fill"/> = <see cref="BlackAfterNormalisation"/> for the same images (null pads with 0).
     /// </summary>
-    public static Tensor RandomCrop(Tensor x, int padding, long seed)
+    public static Tensor RandomCrop(Tensor x, int padding, long seed, float[]? fill = null)
     {
         RequireImages(x);
         ArgumentOutOfRangeException.ThrowIfNegative(padding);
@@ -67,14 +73,15 @@ public static class Transforms
             top[i] = rng.NextInt(2 * padding + 1);
             left[i] = rng.NextInt(2 * padding + 1);
         }
-        return Crop(x, padding, top, left);
+        return Crop(x, padding, top, left, fill);
     }
 
     /// <summary>
-    /// Pads by <paramref name="padding"/> zeros and crops image i back to H×W starting at row <paramref name="top"/>[i],
-    /// column <paramref name="left"/>[i] of the padded image (offset padding,padding is the identity).
+    /// Pads by <paramref name="padding"/> pixels of value <paramref name="fill"/>[c] per channel (null: 0) and crops
+    /// image i back to H×W starting at row <paramref name="top"/>[i], column <paramref name="left"/>[i] of the padded
+    /// image (offset padding,padding is the identity).
     /// </summary>
-    public static Tensor Crop(Tensor x, int padding, int[] top, int[] left)
+    public static Tensor Crop(Tensor x, int padding, int[] top, int[] left, float[]? fill = null)
     {
         RequireImages(x);
         ArgumentOutOfRangeException.ThrowIfNegative(padding);
@@ -83,11 +90,19 @@ public static class Transforms
             throw new ArgumentException($"Need {n} offsets, got {top.Length} top and {left.Length} left.");
         if (top.Concat(left).Any(o => o < 0 || o > 2 * padding))
             throw new ArgumentOutOfRangeException(nameof(top), $"Offsets must be in [0, {2 * padding}].");
+        if (fill is not null && fill.Length != c)
+            throw new ArgumentException($"Input has {c} channels but the padding fill has {fill.Length} values.", nameof(fill));
         if (padding == 0) return x.clone();
 
         using var scope = NewDisposeScope();
         // Pad the whole batch once, then two gathers pick each image's rows and columns.
-        var padded = nn.functional.pad(x, [padding, padding, padding, padding]);
+        Tensor padded;
+        if (fill is null || fill.All(v => v == 0)) padded = nn.functional.pad(x, [padding, padding, padding, padding]);
+        else
+        {
+            padded = tensor(fill, [1, c, 1, 1], ScalarType.Float32).to(x.device).to_type(x.dtype).expand(n, c, h + 2 * padding, w + 2 * padding).contiguous();
+            padded.narrow(2, padding, h).narrow(3, padding, w).copy_(x);
+        }
         var rowIdx = tensor(top.Select(v => (long)v).ToArray(), [n, 1, 1, 1], ScalarType.Int64)
                          .add(arange(h, ScalarType.Int64).view(1, 1, h, 1))
                          .expand(n, c, h, w + 2 * padding).to(x.device);

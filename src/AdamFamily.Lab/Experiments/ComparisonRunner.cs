@@ -1,45 +1,139 @@
-using AdamFamily.Lab.Data;
+using AdamFamily.Lab.Execution;
 using AdamFamily.Lab.Training;
 
 namespace AdamFamily.Lab.Experiments;
 
+/// <summary>How a comparison's units are executed.</summary>
+public sealed record RunOptions
+{
+    public IUnitExecutor Executor { get; init; } = new InProcessExecutor();
+    /// <summary>LibTorch (and kernel) threads every unit pins, whatever executes it.</summary>
+    public int ThreadsPerRun { get; init; } = Environment.ProcessorCount;
+    public UnitEvents Events { get; init; } = new();
+    /// <summary>The command line recorded in the folder lock (for the message another process gets).</summary>
+    public string? Command { get; init; }
+}
+
+/// <summary>The end of a comparison call: the summary when every unit is complete, else what is missing and why.</summary>
+public sealed record ComparisonOutcome(string Dir, ComparisonSummary? Summary, ExecutionOutcome Execution, IReadOnlyList<RunUnit> Missing);
+
 /// <summary>
-/// Runs a comparison: every arm × seed, seed-major so early results already pair up; finished runs found
-/// in the results folder are reused, so a killed comparison restarts where it stopped.
+/// Runs a comparison: validates everything, then claims the results folder (lock, experiment.json, plan.json), runs the
+/// units not yet done with the chosen executor, and summarises when every unit has a result. Finished units found in the
+/// folder are reused, so a killed comparison restarts where it stopped.
 /// </summary>
 public static class ComparisonRunner
 {
+    /// <summary>In this process, every unit in turn; throws when a unit could not produce a result.</summary>
     public static ComparisonSummary Run(ExperimentSettings settings, string outDir,
         Action<RunProgress>? progress = null, Action<RunResult, bool>? runDone = null, CancellationToken cancel = default)
     {
+        var outcome = Execute(settings, outDir, new RunOptions
+        {
+            Events = new UnitEvents { Batch = progress, Finished = (_, r, reused) => runDone?.Invoke(r, reused) },
+        }, cancel);
+        return outcome.Summary ?? throw new InvalidOperationException($"units without a result: {string.Join(", ", outcome.Missing.Select(u => u.Describe()))}.");
+    }
+
+    /// <summary>
+    /// Validates the settings, the arm labels and the task's data (by loading it), and the executor, all before
+    /// anything is written. Returns the settings with the data path made absolute, and the loaded task.
+    /// </summary>
+    public static (ExperimentSettings Settings, ILabTask Task) Validate(ExperimentSettings settings, string outDir, IUnitExecutor executor)
+    {
+        settings = Normalise(settings);
         settings.Validate();
-        var store = new ResultStore(outDir);
-        store.BindSettings(settings);
-        var results = new List<RunResult>();
-        ILabTask? task = null;
+        ResultFileNames.CheckDistinct(settings.Arms.Select(a => a.Name));
+        foreach (var arm in settings.Arms) CheckOptimizerOptions(arm);
+        ResultsFolder.CheckUsable(outDir);
+        if (executor is SlurmExecutor) SlurmExecutor.CheckDir(Path.GetFullPath(outDir));
+        executor.Preflight();
+        return (settings, TaskLoader.Load(settings));
+    }
+
+    /// <summary>
+    /// Builds the arm's optimizer on a throw-away parameter, so an option value the optimizer refuses (lr=fast, betas out of
+    /// range) is reported before anything is written. The stability refusal of preconditioned decay is not bad input here:
+    /// it is recorded as that arm's failed runs and the comparison goes on.
+    /// </summary>
+    private static void CheckOptimizerOptions(ArmSpec arm)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var p = new TorchSharp.Modules.Parameter(TorchSharp.torch.zeros(1));
+        try { TrainingSupport.CreateOptimizer(arm, new[] { p }).Dispose(); }
+        catch (UnstableDecayException) { }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or NotSupportedException)
+        {
+            throw new ArgumentException($"arm '{arm.Name}' ({arm.Optimizer}): {System.Text.RegularExpressions.Regex.Replace(e.Message, @" \(Parameter '[^']*'\)$", "")}", e);
+        }
+    }
+
+    /// <summary>The settings with their data path absolute and normalised (a resume from another working directory reads the same data).</summary>
+    public static ExperimentSettings Normalise(ExperimentSettings s) =>
+        s.DataPath is { Length: > 0 } p ? s with { DataPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(p)) } : s;
+
+    public static ComparisonOutcome Execute(ExperimentSettings settings, string outDir, RunOptions options, CancellationToken cancel = default)
+    {
+        if (options.ThreadsPerRun < 1) throw new ArgumentOutOfRangeException("threads_per_run", options.ThreadsPerRun, $"--threads-per-run {options.ThreadsPerRun}: must be ≥ 1.");
+        return Execute(Validate(settings, outDir, options.Executor), outDir, options, cancel);
+    }
+
+    /// <summary>Runs a comparison <see cref="Validate"/> has checked; takes ownership of its loaded task.</summary>
+    public static ComparisonOutcome Execute((ExperimentSettings Settings, ILabTask Task) validated, string outDir, RunOptions options, CancellationToken cancel = default)
+    {
+        var s = validated.Settings;
+        ILabTask? task = validated.Task;
         try
         {
-            foreach (var seed in settings.Seeds)
-                foreach (var arm in settings.Arms)
-                {
-                    if (store.TryLoadRun(arm.Name, seed) is { } done)
-                    {
-                        results.Add(done);
-                        runDone?.Invoke(done, true);
-                        continue;
-                    }
-                    task ??= TaskLoader.Load(settings);
-                    var run = task.Train(settings, arm, seed, progress, cancel);
-                    store.SaveRun(run);
-                    results.Add(run);
-                    runDone?.Invoke(run, false);
-                }
+            using var folder = ResultsFolder.Claim(outDir, options.Command);
+            var store = new ResultStore(folder.Dir);
+            store.BindSettings(s);
+            var plan = RunPlan.ForComparison(s, options.ThreadsPerRun);
+            if (options.Executor is not InProcessExecutor) { task.Dispose(); task = null; } // workers load their own copy
+            var (execution, results) = PlanRunner.Run(folder.Dir, plan, s, options.Executor, options.Events, task, cancel);
+            var missing = results.Where(x => x.Result is null).Select(x => x.Unit).ToList();
+            if (missing.Count > 0) return new ComparisonOutcome(folder.Dir, null, execution, missing);
+            var summary = WriteSummary(store, s, results.Select(x => x.Result!).ToList());
+            return new ComparisonOutcome(folder.Dir, summary, execution, missing);
         }
         finally { task?.Dispose(); }
+    }
 
-        var summary = ComparisonSummary.From(settings, results);
+    private static ComparisonSummary WriteSummary(ResultStore store, ExperimentSettings s, IReadOnlyList<RunResult> runs)
+    {
+        var summary = ComparisonSummary.From(s, runs);
         LabFiles.WriteAtomically(Path.Combine(store.Dir, "summary.json"), summary.ToJson());
         LabFiles.WriteAtomically(Path.Combine(store.Dir, "summary.csv"), summary.ToCsv());
         return summary;
+    }
+
+    /// <summary>The units of a folder and their results (null = missing), from its experiment.json (and plan.json's thread count).</summary>
+    public static (ExperimentSettings Settings, RunPlan Plan, IReadOnlyList<(RunUnit Unit, RunResult? Result)> Units) Inspect(string dir)
+    {
+        var store = new ResultStore(dir);
+        var s = store.LoadSettings();
+        int threads = 1; // only recorded in the plan; the units and their results do not depend on it
+        try { if (File.Exists(store.PlanPath)) threads = RunPlan.Load(store.PlanPath).ThreadsPerRun; }
+        catch (InvalidDataException) { } // an edited plan: the units are rebuilt from experiment.json all the same
+        var plan = RunPlan.ForComparison(s, threads);
+        return (s, plan, plan.Units.Select(u => (u, store.TryLoadUnit(u, plan.SettingsHash) ?? store.TryLoadRun(u.Arm.Name, u.Seed))).ToList());
+    }
+
+    /// <summary>
+    /// Summary of whatever is complete: the seeds for which every arm has a result (pairing stays intact; a seed with a
+    /// missing arm is left out for all arms). Writes summary.json/csv and returns them with the missing units; null
+    /// summary when no seed is complete. Takes the folder's lock.
+    /// </summary>
+    public static (ComparisonSummary? Summary, IReadOnlyList<RunUnit> Missing, int[] Seeds) Summarize(string dir)
+    {
+        if (!Directory.Exists(dir) || !ResultsFolder.IsAfmFolder(dir)) throw new InvalidDataException($"'{Path.GetFullPath(dir)}' is not an afm results folder (no experiment.json).");
+        using var folder = ResultsFolder.Claim(dir);
+        var (s, _, units) = Inspect(folder.Dir);
+        var missing = units.Where(x => x.Result is null).Select(x => x.Unit).ToList();
+        var seeds = s.Seeds.Where(seed => units.Where(x => x.Unit.Seed == seed).All(x => x.Result is not null)).ToArray();
+        if (seeds.Length == 0) return (null, missing, seeds);
+        var partial = s with { Seeds = seeds };
+        var summary = WriteSummary(new ResultStore(folder.Dir), partial, units.Where(x => x.Result is not null && seeds.Contains(x.Unit.Seed)).Select(x => x.Result!).ToList());
+        return (summary, missing, seeds);
     }
 }

@@ -16,6 +16,23 @@ public sealed record ScheduleSpec(string Kind = "constant", int[]? Milestones = 
         "cosine" => "cosine to 0",
         _ => "constant",
     };
+
+    /// <summary>
+    /// Parses a --milestones value: 1-based epochs from which the lr is multiplied ("9" or "150,225"), returned as
+    /// 0-based epoch indices. Errors name the option and the value; the range against the run's epochs is checked
+    /// by <see cref="ExperimentSettings.Validate"/>.
+    /// </summary>
+    public static int[] ParseMilestones(string text, string option = "--milestones")
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length == 0 || parts.Any(p => p.Length == 0))
+            throw new ArgumentException($"{option}: '{text}' is not a list of epochs (e.g. 9 or 150,225).", option);
+        return parts.Select(p => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var e) && e >= 1
+                ? e - 1
+                : throw new ArgumentException($"{option}: '{p}' is not an epoch (a whole number from 2 to the number of epochs; 1-based)." +
+                                              (parts.Length > 1 ? $" In '{text}'." : ""), option))
+            .ToArray();
+    }
 }
 
 /// <summary>
@@ -73,47 +90,140 @@ public sealed record ExperimentSettings
 
     public string ToJson() => JsonSerializer.Serialize(this, LabFiles.Json);
 
+    /// <summary>
+    /// Reads an experiment file strictly: an unknown key (a typo), a null where a value is required, or broken
+    /// JSON throws <see cref="InvalidDataException"/> naming <paramref name="source"/> and the key.
+    /// </summary>
     public static ExperimentSettings FromJson(string json, string source)
     {
         try
         {
-            return JsonSerializer.Deserialize<ExperimentSettings>(json, LabFiles.Json)
-                   ?? throw new InvalidDataException($"{source}: empty experiment.");
+            return JsonSerializer.Deserialize<ExperimentSettings>(json, LabFiles.StrictRead)
+                   ?? throw new InvalidDataException($"'{source}': empty experiment (the file holds null).");
         }
-        catch (JsonException e) { throw new InvalidDataException($"{source}: not a valid experiment file: {e.Message}", e); }
+        catch (JsonException e)
+        {
+            var where = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" at {e.Path}";
+            throw new InvalidDataException($"'{source}': not a valid experiment file{where}: {JsonProblem(e)}", e);
+        }
     }
 
-    /// <summary>Checks the settings; throws <see cref="ArgumentException"/> naming the setting and the value.</summary>
+    // System.Text.Json's messages name .NET types; say what is wrong in the file's own terms.
+    private static string JsonProblem(JsonException e)
+    {
+        var m = e.Message;
+        var key = System.Text.RegularExpressions.Regex.Match(m, "'([^']+)'");
+        if (m.Contains("could not be mapped to any .NET member", StringComparison.Ordinal) && key.Success)
+            return $"unknown key '{key.Groups[1].Value}' (a typo? the keys are those afm writes in experiment.json).";
+        if (m.Contains("doesn't allow setting null", StringComparison.Ordinal) || m.Contains("doesn't allow null", StringComparison.Ordinal))
+            return $"{(key.Success ? $"'{JsonNamingPolicy.SnakeCaseLower.ConvertName(key.Groups[1].Value)}'" : "a value")} cannot be null; give a value or leave the key out for the default.";
+        if (m.Contains("missing required properties", StringComparison.Ordinal))
+            return "a required key is missing: " + m[(m.IndexOf("including:", StringComparison.Ordinal) is var i and >= 0 ? i + 10 : 0)..].Trim().TrimEnd('.') + ".";
+        if (m.Contains("could not be converted to", StringComparison.Ordinal))
+            return $"a value of the wrong type ({System.Text.RegularExpressions.Regex.Replace(m.Split(". Path:")[0], @"System\.|AdamFamily\.Lab\.Experiments\.", "")}).";
+        return m;
+    }
+
+    /// <summary>The most seeds (runs per arm) a comparison may have.</summary>
+    public const int MaxSeeds = 1000;
+
+    /// <summary>Parses a --seeds value: a count ("3" → 0, 1, 2) or a list of non-negative seeds ("1,5,9").</summary>
+    public static int[] ParseSeeds(string text, string option = "--seeds")
+    {
+        var t = text.Trim();
+        if (!t.Contains(','))
+        {
+            if (!int.TryParse(t, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n < 1 || n > MaxSeeds)
+                throw new ArgumentException($"{option}: '{text}' is neither a count of seeds from 1 to {MaxSeeds} nor a list of seeds (e.g. 1,5,9).", option);
+            return Enumerable.Range(0, n).ToArray();
+        }
+        var parts = t.Split(',', StringSplitOptions.TrimEntries);
+        return parts.Select(x => x.Length > 0 && int.TryParse(x, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v
+                : throw new ArgumentException($"{option}: '{x}' in '{text}' is not a seed (a whole number ≥ 0).", option))
+            .ToArray();
+    }
+
+    /// <summary>
+    /// Checks every setting, whoever set it (command line, experiment file, protocol); throws
+    /// <see cref="ArgumentException"/> naming the setting and the value. Nothing is read or written here, so a
+    /// caller can validate before it claims a results folder.
+    /// </summary>
     public void Validate()
     {
-        if (Arms.Length == 0) throw new ArgumentException("no arms: give at least one --arm (e.g. --arm adamd:lr=1e-3).", "arms");
+        if (Arms is null || Arms.Length == 0) throw new ArgumentException("no arms: give at least one --arm (e.g. --arm adamd:lr=1e-3).", "arms");
+        if (Arms.Any(a => a is null)) throw new ArgumentException("arms: an arm is null; every arm needs a name and an optimizer.", "arms");
+        foreach (var a in Arms)
+        {
+            if (string.IsNullOrWhiteSpace(a.Name)) throw new ArgumentException($"arm '{a.Optimizer}': empty label (write label=preset:options, e.g. fast=adamd:lr=1e-2).", "arms");
+            if (string.IsNullOrWhiteSpace(a.Optimizer)) throw new ArgumentException($"arm '{a.Name}': no optimizer (write label=preset:options, e.g. {a.Name}=adamd:lr=1e-3).", "arms");
+        }
         var dup = Arms.GroupBy(a => a.Name).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null) throw new ArgumentException($"arm name '{dup.Key}' is used twice; name arms as label=preset:options.", "arms");
         if (!Arms.Any(a => a.Name == BaselineArm)) throw new ArgumentException($"baseline '{Baseline}' is not one of the arms ({string.Join(", ", Arms.Select(a => a.Name))}).", "baseline");
-        if (Epochs < 1) throw new ArgumentOutOfRangeException("epochs", Epochs, $"epochs = {Epochs}: must be ≥ 1.");
+        if (Task is null || !TaskLoader.Tasks.Contains(Task)) throw new ArgumentException($"task '{Task}': expected one of {string.Join(", ", TaskLoader.Tasks)}.", "task");
+        if (Model is null || !(Model == "lstm" || Models.ModelFactory.Names.Contains(Model)))
+            throw new ArgumentException($"model '{Model}': expected one of {string.Join(", ", Models.ModelFactory.Names)} (images) or lstm (ptb, text).", "model");
+        if (DataPath is not null && DataPath.Trim().Length == 0) throw new ArgumentException("data: an empty path; leave it out for the task's default.", "data");
+        if (Epochs is < 1 or > MaxEpochs) throw new ArgumentOutOfRangeException("epochs", Epochs, $"epochs = {Epochs}: must be from 1 to {MaxEpochs}.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException("batch_size", BatchSize, $"batch_size = {BatchSize}: must be ≥ 1.");
-        if (Seeds.Length == 0) throw new ArgumentException("no seeds.", "seeds");
+        if (Seeds is null || Seeds.Length == 0) throw new ArgumentException("no seeds.", "seeds");
+        if (Seeds.Length > MaxSeeds) throw new ArgumentException($"seeds: {Seeds.Length} seeds; at most {MaxSeeds}.", "seeds");
+        if (Seeds.FirstOrDefault(x => x < 0) is var neg and < 0) throw new ArgumentOutOfRangeException("seeds", neg, $"seed {neg}: seeds must be ≥ 0.");
         if (Seeds.Distinct().Count() != Seeds.Length) throw new ArgumentException($"seeds repeat: {string.Join(",", Seeds)}.", "seeds");
-        if (Margin < 0) throw new ArgumentOutOfRangeException("margin", Margin, $"margin = {Margin}: must be ≥ 0.");
-        if (TrainSubset is < 1) throw new ArgumentOutOfRangeException("train_subset", TrainSubset, "train_subset must be ≥ 1.");
+        if (!(Margin >= 0 && double.IsFinite(Margin))) throw new ArgumentOutOfRangeException("margin", Margin, $"margin = {Num(Margin)}: must be a finite number ≥ 0 ({MarginUnit}).");
+        if (TrainSubset is < 1) throw new ArgumentOutOfRangeException("train_subset", TrainSubset, $"train_subset = {TrainSubset}: must be ≥ 1.");
         if (Validation is < 0) throw new ArgumentOutOfRangeException("validation", Validation, $"validation = {Validation}: must be ≥ 0 (0 = no validation split).");
         if (Validation is not null && IsLanguageModel) throw new ArgumentException($"validation applies to the image tasks; task '{Task}' uses its corpus's valid split.", "validation");
-        if (TestSubset is < 1) throw new ArgumentOutOfRangeException("test_subset", TestSubset, "test_subset must be ≥ 1.");
-        if (Schedule.Kind is not ("constant" or "multistep" or "cosine")) throw new ArgumentException($"schedule '{Schedule.Kind}': expected constant, multistep or cosine.", "schedule");
-        if (ClipGradNorm is <= 0) throw new ArgumentOutOfRangeException("clip_grad_norm", ClipGradNorm, "clip_grad_norm must be > 0.");
+        if (TestSubset is < 1) throw new ArgumentOutOfRangeException("test_subset", TestSubset, $"test_subset = {TestSubset}: must be ≥ 1.");
+        if (CropPadding is < 0 or > 64) throw new ArgumentOutOfRangeException("crop_padding", CropPadding, $"crop_padding = {CropPadding}: must be from 0 to 64 pixels.");
+        ValidateSchedule();
+        if (ClipGradNorm is { } clip && !(clip > 0 && double.IsFinite(clip))) throw new ArgumentOutOfRangeException("clip_grad_norm", clip, $"clip_grad_norm (--clip) = {Num(clip)}: must be a finite number > 0.");
         if (IsLanguageModel != (Model == "lstm"))
             throw new ArgumentException(IsLanguageModel ? $"task '{Task}' trains the LSTM language model: model must be lstm, not '{Model}'." : $"model lstm is for the language-modelling tasks (ptb, text), not '{Task}'.", "model");
         if (IsLanguageModel) (Lm ?? LanguageModelSettings.Default).Validate();
+        else if (Lm is not null) throw new ArgumentException($"lm: the language-model settings apply to the tasks ptb and text, not '{Task}'.", "lm");
+        if (IsLanguageModel && Augment) throw new ArgumentException($"augment: random crop and flip apply to image tasks, not '{Task}'.", "augment");
+        if (Device is null || Device.Trim().Length == 0) throw new ArgumentException("device: empty; expected cpu, cuda or cuda:N.", "device");
         try { _ = new TorchSharp.torch.Device(Device); }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException) { throw new ArgumentException($"device '{Device}' is not a TorchSharp device (cpu, cuda, cuda:N).", "device", e); }
         if (Device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !TorchSharp.torch.cuda.is_available())
             throw new ArgumentException($"device '{Device}': CUDA is not available (this build references the CPU TorchSharp package, or no GPU is present).", "device");
-        foreach (var a in Arms)
-        {
-            try { Optimizers.ParseArm(a.Optimizer); }
-            catch (ArgumentException e) { throw new ArgumentException($"arm '{a.Name}': {e.Message}", "arms", e); }
-        }
+        foreach (var a in Arms) ArmGrammar.Check(a);
     }
+
+    /// <summary>The most epochs a run may have (a guard against a typo of a few extra digits).</summary>
+    public const int MaxEpochs = 100_000;
+
+    private void ValidateSchedule()
+    {
+        if (Schedule is null) throw new ArgumentException("schedule: null; expected {\"kind\": \"constant\"} or a multistep / cosine schedule.", "schedule");
+        if (Schedule.Kind is not ("constant" or "multistep" or "cosine")) throw new ArgumentException($"schedule '{Schedule.Kind}': expected constant, multistep or cosine.", "schedule");
+        if (!(Schedule.Gamma > 0 && double.IsFinite(Schedule.Gamma)))
+            throw new ArgumentOutOfRangeException("gamma", Schedule.Gamma, $"gamma (--gamma) = {Num(Schedule.Gamma)}: must be a finite number > 0 (0.1 divides the lr by 10).");
+        var ms = Schedule.Milestones ?? Array.Empty<int>();
+        if (Schedule.Kind != "multistep")
+        {
+            if (ms.Length > 0) throw new ArgumentException($"milestones apply to the multistep schedule, not '{Schedule.Kind}'.", "milestones");
+            return;
+        }
+        if (ms.Length == 0) throw new ArgumentException("schedule multistep needs milestones (--milestones 9 or 150,225).", "milestones");
+        // Milestones are 0-based epoch indices; the scheduler steps after each epoch, so index 0 never takes effect.
+        // A milestone at or past the last epoch is allowed here (a protocol run with fewer --epochs keeps its
+        // schedule); the command line refuses one the user typed (see MilestonesPastTheRun).
+        foreach (var m in ms)
+            if (m < 1 || m > MaxEpochs)
+                throw new ArgumentOutOfRangeException("milestones", m,
+                    $"milestones: epoch {(long)m + 1} (1-based; {m} 0-based) cannot take effect: a drop applies from epoch 2 on " +
+                    "(the first epoch always runs at the initial lr; give --milestones 2 or later, or --schedule constant).");
+        for (int i = 1; i < ms.Length; i++)
+            if (ms[i] <= ms[i - 1])
+                throw new ArgumentException($"milestones {string.Join(",", ms.Select(m => m + 1))} (1-based): must increase strictly.", "milestones");
+    }
+
+    /// <summary>Multistep milestones (1-based) at or past the last epoch: they never take effect in this run.</summary>
+    [JsonIgnore] public int[] MilestonesPastTheRun => Schedule is { Kind: "multistep", Milestones: { } ms } ? ms.Where(m => m >= Epochs).Select(m => m + 1).ToArray() : Array.Empty<int>();
+
+    private static string Num(double x) => x.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Parses an --arm value: "adamd:lr=1e-3" (label adamd) or "my-label=adamd:lr=1e-3".</summary>
     public static ArmSpec ParseArm(string text)

@@ -122,7 +122,9 @@ public static class Protocols
     /// The paper's Penn Treebank protocol (the AdaBelief LSTM experiments, PyTorch_Experiments/LSTM/run_all_layer{1,2,3}.py
     /// and main.py of juntang-zhuang/Adabelief-Optimizer, themselves the AWD-LSTM code): batch 20, 200 epochs, lr ÷10
     /// after epochs 100 and 145 (milestones 100 and 145: from epochs 101 and 146 on), gradient clipping 0.25,
-    /// weight_decay 1.2e-6 for every arm, lr 1e-3 for 1 layer and 1e-2 for 2 and 3 layers; arms adam, adamw, adamd.
+    /// weight_decay 1.2e-6 for every arm, lr 1e-3 for 1 layer and 1e-2 for 2 and 3 layers; arms adam, adamw, adamd; for
+    /// 1 layer adam and adamw with eps 1e-12 as in run_all_layer1.py. The embedding and the biases are not decayed
+    /// (<see cref="Models.LstmLanguageModel.DecayGroups"/>), unlike AWD-LSTM, which decays every parameter.
     /// Model: a plain LSTM (<see cref="Models.LstmLanguageModel"/>) with AWD-LSTM's widths where one nn.LSTM can hold
     /// them: 1 layer 400/400 tied; 2 and 3 layers embedding 400, hidden 1150, untied (AWD narrows its last layer to
     /// 400 to tie; nn.LSTM layers share one width); dropout 0.4; bptt 70 (fixed, not AWD's random lengths); no
@@ -133,6 +135,9 @@ public static class Protocols
     private static ExperimentSettings Ptb(int layers, string scale)
     {
         string lr = layers == 1 ? "1e-3" : "1e-2";
+        // The reference 1-layer runs (run_all_layer1.py) give Adam and AdamW ε = 1e-12 (PyTorch's ε, outside the root).
+        // AdamD keeps its own default: its ε sits inside the root, where 1e-8 plays the role of 1e-4 outside.
+        string eps = layers == 1 ? ",eps=1e-12" : "";
         return Scale(new ExperimentSettings
         {
             Protocol = $"ptb-lstm-{layers}layer",
@@ -148,8 +153,8 @@ public static class Protocols
                 : new LanguageModelSettings { Layers = layers, Embedding = 400, Hidden = 1150, TiedWeights = false, Dropout = 0.4, Bptt = 70, EvalBatchSize = 10 },
             Arms = new[]
             {
-                new ArmSpec("adam", $"adam:lr={lr},weight_decay=1.2e-6"),
-                new ArmSpec("adamw", $"adamw:lr={lr},weight_decay=1.2e-6"),
+                new ArmSpec("adam", $"adam:lr={lr},weight_decay=1.2e-6{eps}"),
+                new ArmSpec("adamw", $"adamw:lr={lr},weight_decay=1.2e-6{eps}"),
                 new ArmSpec("adamd", $"adamd:lr={lr},weight_decay=1.2e-6"),
             },
             Baseline = "adam",

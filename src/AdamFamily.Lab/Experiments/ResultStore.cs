@@ -1,14 +1,17 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using AdamFamily.Lab.Execution;
 using AdamFamily.Lab.Training;
 
 namespace AdamFamily.Lab.Experiments;
 
 /// <summary>
-/// The results folder of a comparison: experiment.json (the settings), runs/ARM-seedN.jsonl (one per finished
-/// run: a header line, one line per epoch, an end line), summary.json and summary.csv. Every file is written
-/// to a temporary name and renamed, so a killed comparison never leaves a half file that reads as finished.
+/// The results folder of a comparison: experiment.json (the settings), plan.json (the units), runs/ARM-seedN.jsonl
+/// (one per finished unit: a header line naming the unit and its hash, one line per epoch, an end line),
+/// summary.json and summary.csv. Every file is written to a temporary name and renamed, so a killed comparison
+/// never leaves a half file that reads as finished.
 /// </summary>
 public sealed class ResultStore
 {
@@ -16,8 +19,9 @@ public sealed class ResultStore
 
     public string Dir { get; }
     public string SettingsPath => Path.Combine(Dir, "experiment.json");
-    public string RunPath(string arm, int seed) => Path.Combine(Dir, "runs", $"{Sanitise(arm)}-seed{seed}.jsonl");
-
+    public string PlanPath => Path.Combine(Dir, RunPlan.FileName);
+    public string RunPath(string arm, int seed) => Path.Combine(Dir, ResultFileNames.RunFile(arm, seed));
+    public string UnitPath(RunUnit unit) => Path.Combine(Dir, unit.Result);
 
     /// <summary>
     /// Stores the settings, or checks them against the stored ones: a restart with different settings is
@@ -25,17 +29,25 @@ public sealed class ResultStore
     /// </summary>
     public void BindSettings(ExperimentSettings settings)
     {
-        Directory.CreateDirectory(Path.Combine(Dir, "runs"));
         var json = settings.ToJson();
         if (File.Exists(SettingsPath))
         {
             var stored = File.ReadAllText(SettingsPath);
             if (stored == json) return;
-            var diff = Differences(stored, json);
+            string diff;
+            try { diff = Differences(stored, json); }
+            catch (JsonException) { throw new InvalidDataException($"{SettingsPath}: not valid JSON; it was not written by afm, or was edited. Use another --out folder."); }
             throw new InvalidOperationException(
                 $"'{Dir}' holds a comparison with other settings ({diff}). Use another --out folder, or delete it to start over.");
         }
         LabFiles.WriteAtomically(SettingsPath, json);
+    }
+
+    /// <summary>The stored settings of the folder (experiment.json), or an <see cref="InvalidDataException"/> naming the file.</summary>
+    public ExperimentSettings LoadSettings()
+    {
+        if (!File.Exists(SettingsPath)) throw new InvalidDataException($"'{Dir}' is not an afm results folder (no experiment.json).");
+        return ExperimentSettings.FromJson(File.ReadAllText(SettingsPath), SettingsPath);
     }
 
     private static string Differences(string storedJson, string newJson)
@@ -55,33 +67,51 @@ public sealed class ResultStore
     }
 
     /// <summary>The stored result of a finished run, or null if it has not finished (missing or incomplete file).</summary>
-    public RunResult? TryLoadRun(string arm, int seed)
+    public RunResult? TryLoadRun(string arm, int seed) => TryLoad(RunPath(arm, seed), expectedHash: null);
+
+    /// <summary>The unit's stored result if it is complete and was made for exactly this unit (its hash matches), else null.</summary>
+    public RunResult? TryLoadUnit(RunUnit unit, string settingsHash) => TryLoad(UnitPath(unit), unit.Hash(settingsHash));
+
+    private static RunResult? TryLoad(string path, string? expectedHash)
     {
-        var path = RunPath(arm, seed);
         if (!File.Exists(path)) return null;
         try
         {
             var lines = File.ReadAllLines(path);
             if (lines.Length < 2 || !lines[^1].Contains("\"type\":\"end\"")) return null;
-            double worst = double.NaN;
-            using (var header = JsonDocument.Parse(lines[0]))
-                if (header.RootElement.TryGetProperty("worst_metric", out var w) && w.ValueKind == JsonValueKind.Number) worst = w.GetDouble();
+            var header = JsonNode.Parse(lines[0]);
+            if (expectedHash is not null && header?["unit_hash"]?.GetValue<string>() != expectedHash) return null;
+            var end = JsonNode.Parse(lines[^1]);
             var epochs = lines.Skip(1).Take(lines.Length - 2).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, LabFiles.JsonLine)!).ToList();
-            return new RunResult(arm, seed, epochs, worst);
+            var failure = end?["failed"]?.GetValue<string>() is { } reason ? new RunFailure(reason, end["failed_at_epoch"]?.GetValue<int>() ?? 0) : null;
+            double worst = header?["worst_metric"] is JsonValue w && w.TryGetValue<double>(out var wv) ? wv : double.NaN;
+            return new RunResult(header!["arm"]!.GetValue<string>(), header["seed"]!.GetValue<int>(), epochs, worst) { Failure = failure };
         }
-        catch (JsonException) { return null; } // not a finished run: it is rerun
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NullReferenceException) { return null; } // not a finished run: it is rerun
     }
 
-    public void SaveRun(RunResult run)
+    /// <summary>Writes a run outside any plan (legacy layout, no unit hash).</summary>
+    public void SaveRun(RunResult run) => Write(RunPath(run.Arm, run.Seed), run, null, null);
+
+    /// <summary>Writes the unit's result atomically, stamped with the unit's hash and the LibTorch threads it ran with.</summary>
+    public void SaveUnit(RunUnit unit, string settingsHash, RunResult run, int threads) => Write(UnitPath(unit), run, unit with { }, (unit.Hash(settingsHash), threads));
+
+    private static void Write(string path, RunResult run, RunUnit? unit, (string Hash, int Threads)? stamp)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(JsonSerializer.Serialize(new { type = "run", arm = run.Arm, seed = run.Seed, worst_metric = double.IsFinite(run.WorstMetric) ? run.WorstMetric : (double?)null }));
+        sb.AppendLine(JsonSerializer.Serialize(new
+        {
+            type = "run", arm = run.Arm, seed = run.Seed, optimizer = unit?.Arm.Optimizer, trial = unit?.Trial, unit = unit?.Index,
+            unit_hash = stamp?.Hash, threads = stamp?.Threads,
+            worst_metric = double.IsFinite(run.WorstMetric) ? run.WorstMetric : (double?)null,
+        }, LabFiles.JsonLine));
         foreach (var e in run.Epochs) sb.AppendLine(JsonSerializer.Serialize(e, LabFiles.JsonLine));
-        sb.AppendLine(JsonSerializer.Serialize(new { type = "end", diverged = run.Diverged, epochs = run.Epochs.Count }));
-        LabFiles.WriteAtomically(RunPath(run.Arm, run.Seed), sb.ToString());
+        sb.AppendLine(JsonSerializer.Serialize(new
+        {
+            type = "end", diverged = run.Diverged, epochs = run.Epochs.Count, failed = run.Failure?.Reason, failed_at_epoch = run.Failure?.Epoch,
+        }, LabFiles.JsonLine));
+        LabFiles.WriteAtomically(path, sb.ToString());
     }
-
-    internal static string Sanitise(string s) => string.Concat(s.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
 
     internal static string F(double x) => double.IsNaN(x) ? "" : x.ToString("G6", CultureInfo.InvariantCulture);
 }

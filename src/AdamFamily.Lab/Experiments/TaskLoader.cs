@@ -62,13 +62,22 @@ public static class TaskLoader
             _ => ((float[]?)null, (float[]?)null),
         };
         var task = HoldOut(raw, s);
+        if (task.Train.Count == 0 || task.Test.Count == 0)
+        {
+            var empty = task.Train.Count == 0 ? "training" : "test";
+            task.Dispose();
+            throw new InvalidDataException($"{s.Task}{(s.DataPath is null ? "" : $" ('{s.DataPath}')")}: the {empty} set has 0 records; it needs at least one.");
+        }
         if (mean is null) return task;
         using (task)
         {
             LabDataset Norm(LabDataset d) => new(d.Name, Transforms.Normalize(d.Inputs, mean, std!).DetachFromDisposeScope(), d.Labels.clone().DetachFromDisposeScope(), task.NumClasses);
             var train = Norm(task.Train);
             var test = Norm(task.Test);
-            return new ImageTask(task.Name, train, test, task.Validation is null ? null : Norm(task.Validation));
+            return new ImageTask(task.Name, train, test, task.Validation is null ? null : Norm(task.Validation))
+            {
+                BlackPixel = Transforms.BlackAfterNormalisation(mean, std!),   // crop padding is black, as torchvision pads before normalising
+            };
         }
     }
 

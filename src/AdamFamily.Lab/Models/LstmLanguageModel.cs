@@ -87,6 +87,32 @@ public sealed class LstmLanguageModel : Module<Tensor, (Tensor H, Tensor C)?, (T
         return parameters().Where(seen.Add).ToArray();
     }
 
+    /// <summary>
+    /// The parameters split for weight decay, as <see cref="AdamFamily.ParameterGroups.DecayAndNoDecay"/> splits image
+    /// models: the LSTM's weight matrices and an untied decoder weight decay (the arm's weight_decay); the embedding
+    /// (also the decoder's weight when tied) and every bias do not (weight decay 0). Decaying the embedding would
+    /// shrink the rows of rare words, which get almost no gradient, towards zero (AdamD at η·σ·ε^(−1/2) per step).
+    /// Each tensor is in exactly one group.
+    /// </summary>
+    public AfmdwOptimizer.ParamGroup[] DecayGroups()
+    {
+        var noDecay = new HashSet<Parameter>(ReferenceEqualityComparer.Instance) { encoder };
+        var decay = new List<Parameter>();
+        var exempt = new List<Parameter> { encoder };
+        foreach (var (name, p) in named_parameters())
+        {
+            if (noDecay.Contains(p) || decay.Contains(p, ReferenceEqualityComparer.Instance)) continue;
+            bool isBias = p.dim() <= 1 || name.EndsWith("bias", StringComparison.Ordinal) || name.Contains(".bias_", StringComparison.Ordinal);
+            if (isBias) { noDecay.Add(p); exempt.Add(p); }
+            else decay.Add(p);
+        }
+        return new[]
+        {
+            new AfmdwOptimizer.ParamGroup(decay),
+            new AfmdwOptimizer.ParamGroup(exempt, new AfmdwOptions { WeightDecay = 0 }),
+        };
+    }
+
     /// <summary>Moves the model to <paramref name="device"/>, keeping the decoder tied to the embedding.</summary>
     public LstmLanguageModel MoveTo(Device device)
     {

@@ -34,6 +34,10 @@ public static class ComparisonReport
         if (!File.Exists(store.SettingsPath))
             throw new FileNotFoundException($"'{store.Dir}' is not a comparison folder (no experiment.json).", store.SettingsPath);
         var settings = ExperimentSettings.FromJson(File.ReadAllText(store.SettingsPath), store.SettingsPath);
+        var summaryPath = Path.Combine(store.Dir, "summary.json");
+        var stored = File.Exists(summaryPath) ? ReadSummary(summaryPath) : null;
+        // A partial summary (afm summarize on an unfinished folder) covers the seeds every arm has finished: report those.
+        if (stored?.Settings.Seeds is { Length: > 0 } summarised && summarised.All(settings.Seeds.Contains)) settings = settings with { Seeds = summarised };
         var runs = new List<RunResult>();
         var missing = new List<string>();
         foreach (var seed in settings.Seeds)
@@ -44,9 +48,21 @@ public static class ComparisonReport
             }
         if (missing.Count > 0)
             throw new InvalidDataException($"'{store.Dir}' is unfinished: no result for {string.Join(", ", missing)}. Run afm compare on it again to finish it.");
-        var summaryPath = Path.Combine(store.Dir, "summary.json");
-        var summary = File.Exists(summaryPath) ? ComparisonSummary.FromJson(File.ReadAllText(summaryPath)) : ComparisonSummary.From(settings, runs);
+        var summary = stored ?? ComparisonSummary.From(settings, runs);
         return (settings, runs, summary);
+    }
+
+    private static ComparisonSummary ReadSummary(string path)
+    {
+        try
+        {
+            return ComparisonSummary.FromJson(File.ReadAllText(path)) is { Arms: not null, Versus: not null, Settings: not null } s ? s
+                : throw new InvalidDataException($"'{path}': not a summary of afm compare (settings, arms or versus missing). Delete it and run afm report again to recompute it.");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"'{path}': corrupt summary ({e.Message}). Delete it and run afm report again to recompute it from the runs.", e);
+        }
     }
 
     /// <summary>Writes plots, report.html and summary.md into the folder; returns the report's path.</summary>

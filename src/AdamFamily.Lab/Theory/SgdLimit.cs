@@ -67,8 +67,14 @@ public static class SgdLimit
 
     public static SgdLimitResult Run(SgdLimitSettings s) => SingleThreaded(() =>
     {
-        if (s.Steps < 4) throw new ArgumentException($"steps = {s.Steps}: need at least 4.");
-        if (!(s.WeightDecay > 0)) throw new ArgumentException($"weight decay = {s.WeightDecay}: the SGD limit needs σ > 0 (the step is θ_t/σ).");
+        CheckSteps(s.Steps, min: 4);
+        if (!(s.WeightDecay > 0 && double.IsFinite(s.WeightDecay))) throw new ArgumentException($"--weight-decay {s.WeightDecay}: the SGD limit needs a finite σ > 0 (the step is θ_t/σ).", "weight-decay");
+        CheckPositive(s.LearningRate, "--lr");
+        CheckPositive(s.Eps, "--eps");
+        if (!(s.Theta0 > 0 && s.Theta0 <= 1)) throw new ArgumentOutOfRangeException("theta0", s.Theta0, $"--theta0 {s.Theta0}: θ₀ = 1 − β₁ must be in (0, 1].");
+        CheckPositive(s.ScheduleT, "--T");
+        CheckPositive(s.ScheduleP, "--p", allowZero: true);
+        if (s.Estimators.Length == 0) throw new ArgumentException("--estimators: no estimators given (e.g. adam,yogi).", "estimators");
         using var problem = Problem(s.Seed);
         double sigma = s.WeightDecay;
         var (xStar, gStar) = Minimiser(problem, sigma);
@@ -156,6 +162,83 @@ public static class SgdLimit
             At(distance, n / 4), At(distance, n / 2), distance[n], At(distance, n / 4) / At(toMin, n / 4), distance[n] / toMin[n],
             gap[n], distLiteral[n], tracking[n], At(local, n / 4), local[n]);
         return (run, toMin, sgdGap);
+    }
+
+    /// <summary>
+    /// How far apart the estimators' AdamD iterates get, at least: max over t of |‖xA,e − xS‖ − ‖xA,e' − xS‖| over
+    /// pairs of estimators (every estimator is compared with the same SGD run, so by the triangle inequality
+    /// ‖xA,e − xA,e'‖ is at least this), divided by the largest ‖xA − xS‖ of the two; 0 with one estimator.
+    /// </summary>
+    public static double EstimatorSpread(SgdLimitResult r)
+    {
+        double worst = 0;
+        for (int a = 0; a < r.Runs.Count; a++)
+            for (int b = a + 1; b < r.Runs.Count; b++)
+            {
+                double[] da = r.Runs[a].Distance, db = r.Runs[b].Distance;
+                double diff = 0, scale = 0;
+                for (int t = 0; t < Math.Min(da.Length, db.Length); t++)
+                {
+                    diff = Math.Max(diff, Math.Abs(da[t] - db[t]));
+                    scale = Math.Max(scale, Math.Max(da[t], db[t]));
+                }
+                if (scale > 0) worst = Math.Max(worst, diff / scale);
+            }
+        return worst;
+    }
+
+    /// <summary>
+    /// The closing sentences of <c>afm theory sgd-limit</c>, each derived from the numbers of <paramref name="r"/>
+    /// (never fixed text): whether the distance to SGD shrinks, whether it levels off relative to SGD's own distance
+    /// to x*, whether the one-step deviation falls, whether the literal-θ SGD ends further away, and whether the
+    /// estimators behave alike.
+    /// </summary>
+    public static IReadOnlyList<string> Conclusion(SgdLimitResult r)
+    {
+        var lines = new List<string>();
+        if (r.Runs.Count == 0) return lines;
+        int n = r.Settings.Steps;
+        string Names(IEnumerable<SgdLimitRun> runs) => string.Join(", ", runs.Select(x => x.Estimator));
+        string Pairs(Func<SgdLimitRun, string> f) => string.Join("; ", r.Runs.Select(x => $"{x.Estimator} {f(x)}"));
+
+        var notShrinking = r.Runs.Where(x => !(x.DistanceFinal < x.DistanceQuarter)).ToList();
+        lines.Add(notShrinking.Count == 0
+            ? $"‖xA − xS‖ shrinks from t = {n / 4} to {n} ({Pairs(x => $"{x.DistanceQuarter:E2} → {x.DistanceFinal:E2}")})."
+            : $"‖xA − xS‖ does not shrink from t = {n / 4} to {n} for {Names(notShrinking)} ({Pairs(x => $"{x.DistanceQuarter:E2} → {x.DistanceFinal:E2}")}).");
+
+        // Relative to SGD's own distance to x*: levelling off (within a factor 2) means both contract at the same rate.
+        var level = r.Runs.Where(x => x.RelativeFinal >= 0.5 * x.RelativeQuarter).ToList();
+        var falling = r.Runs.Except(level).ToList();
+        if (level.Count > 0)
+            lines.Add($"Relative to ‖xS − x*‖ it levels off instead of vanishing for {Names(level)} ({string.Join("; ", level.Select(x => $"{x.RelativeQuarter:E2} → {x.RelativeFinal:E2}"))}): " +
+                      "the difference was made in the first steps, where ρ_t ≈ 1, 1/2, 1/3, … are jumps that x cannot follow within a step " +
+                      "(it moves only the fraction η·σ·H of the way to −m̂/σ), and afterwards both contract at the same rate.");
+        if (falling.Count > 0)
+            lines.Add($"Relative to ‖xS − x*‖ it keeps falling for {Names(falling)} ({string.Join("; ", falling.Select(x => $"{x.RelativeQuarter:E2} → {x.RelativeFinal:E2}"))}): AdamD closes in on SGD faster than SGD closes in on x*.");
+
+        var devFalls = r.Runs.Where(x => x.StepDeviationFinal < x.StepDeviationQuarter).ToList();
+        var devNot = r.Runs.Except(devFalls).ToList();
+        if (devFalls.Count > 0)
+            lines.Add($"The step deviation ‖Δx_A − Δx_SGD‖/‖Δx_SGD‖ (AdamD's step against the SGD step from AdamD's own point) falls for {Names(devFalls)} " +
+                      $"({string.Join("; ", devFalls.Select(x => $"{x.StepDeviationQuarter:E2} → {x.StepDeviationFinal:E2}"))}): the sense in which the iteration becomes SGD.");
+        if (devNot.Count > 0)
+            lines.Add($"The step deviation does not fall for {Names(devNot)} ({string.Join("; ", devNot.Select(x => $"{x.StepDeviationQuarter:E2} → {x.StepDeviationFinal:E2}"))}): here AdamD's step is not becoming the SGD step.");
+
+        var behind = r.Runs.Where(x => x.DistanceLiteralFinal > x.DistanceFinal).ToList();
+        lines.Add(behind.Count == r.Runs.Count
+            ? $"An SGD with the literal θ_t/σ (no bias correction) ends further from AdamD ({Pairs(x => $"{x.DistanceLiteralFinal:E2} vs {x.DistanceFinal:E2}")}): its tiny first steps leave it behind."
+            : $"An SGD with the literal θ_t/σ (no bias correction) ends as close to AdamD or closer for {Names(r.Runs.Except(behind))} ({Pairs(x => $"{x.DistanceLiteralFinal:E2} vs {x.DistanceFinal:E2}")}).");
+
+        if (r.Runs.Count > 1)
+        {
+            double spread = EstimatorSpread(r);
+            lines.Add(spread < 0.05
+                ? $"The estimators ({Names(r.Runs)}) give nearly the same AdamD iterates (they differ by at most {spread:P1} of the distance to SGD): " +
+                  $"with ε = {r.Settings.Eps:G3} against v the preconditioner is close to ε^(−1/2) for every estimator, so this run does not tell them apart; a smaller --eps does."
+                : $"The estimators ({Names(r.Runs)}) give different AdamD iterates (apart by at least {spread:P0} of the distance to SGD), " +
+                  (notShrinking.Count == 0 && devNot.Count == 0 ? "and each still tends to the SGD iteration." : "and not every one tends to the SGD iteration here."));
+        }
+        return lines;
     }
 
     /// <summary>One full-batch step: the exact gradient of f at the parameter, then the optimizer's step.</summary>

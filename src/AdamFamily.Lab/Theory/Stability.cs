@@ -57,7 +57,11 @@ public static class Stability
 
     public static StabilityResult Run(StabilitySettings s) => SingleThreaded(() =>
     {
-        if (s.Steps < 1) throw new ArgumentException($"steps = {s.Steps}: need at least 1.");
+        CheckSteps(s.Steps);
+        CheckPositive(s.Eps, "--eps");
+        CheckPositive(s.WeightDecay, "--weight-decay");   // the bound η < ε^(1/2)/σ needs σ > 0
+        if (s.Factors.Length == 0) throw new ArgumentException("--factors: no factors given (e.g. 0.5,1,1.5).", "factors");
+        foreach (var c in s.Factors) CheckPositive(c, "--factors");
         var runs = s.Factors.Select(c => Overshoot(s, c)).ToList();
         var checks = s.CheckedFactors.Select(c => Check(s, c)).ToList();
         return new StabilityResult(s, 1 / (s.WeightDecay * (1 / Math.Sqrt(s.Eps))), runs, checks, LearningRateChange(s));

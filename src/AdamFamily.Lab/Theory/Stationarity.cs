@@ -30,7 +30,7 @@ public sealed record StationarityRun(string Label, string Optimizer, string Opti
 /// <summary>All optimizers on one problem, with the numbers that make the constant step stable.</summary>
 public sealed record StationarityProblemResult(string Problem, string Description, bool Smooth, int Dimension,
     double LearningRate, double Eps, double WeightDecay, double? GradientLipschitz,
-    double SaturatedStep, double? SaturatedStepTimesL, double DecayFactor, IReadOnlyList<StationarityRun> Runs);
+    double StepBound, double? StepBoundTimesL, double DecayFactor, IReadOnlyList<StationarityRun> Runs);
 
 /// <summary>The result of <c>afm theory stationarity</c>.</summary>
 public sealed record StationarityResult(StationaritySettings Settings, IReadOnlyList<StationarityProblemResult> Problems);
@@ -45,9 +45,10 @@ public sealed record StationarityResult(StationaritySettings Settings, IReadOnly
 public static class Stationarity
 {
     /// <summary>
-    /// The per-problem defaults. Near a solution AdamD's preconditioner saturates at ε^(−1/2), so its step is
-    /// gradient descent with step η·ε^(−1/2); the defaults keep η·ε^(−1/2)·L &lt; 2 on the smooth problem and
-    /// η·σ·ε^(−1/2) &lt; 1 everywhere.
+    /// The per-problem defaults. AdamD's preconditioner is bounded, H = (v̂ + ε)^(−1/2) ≤ ε^(−1/2), so its step is at
+    /// most η·ε^(−1/2) times its direction; the defaults keep that bound stable: η·ε^(−1/2)·L &lt; 2 on the smooth
+    /// problem and η·σ·ε^(−1/2) &lt; 1 everywhere. (H does not reach the bound near a solution: the moments still see
+    /// ∇f(x*) = −σx* ≠ 0.)
     /// </summary>
     public static StationarityHyper DefaultHyper(string problem) => problem switch
     {
@@ -76,7 +77,11 @@ public static class Stationarity
 
     public static StationarityResult Run(StationaritySettings s, Action<string>? progress = null) => SingleThreaded(() =>
     {
-        if (s.Steps < 1) throw new ArgumentException($"steps = {s.Steps}: need at least 1.");
+        CheckSteps(s.Steps);
+        if (s.Problems.Length == 0) throw new ArgumentException($"--problems: no problems given (e.g. {string.Join(",", FullBatchProblem.Names)}).", "problems");
+        if (s.LearningRate is { } lr) CheckPositive(lr, "--lr");
+        if (s.Eps is { } eps) CheckPositive(eps, "--eps");
+        if (s.WeightDecay is { } wd) CheckPositive(wd, "--weight-decay", allowZero: true);
         var results = new List<StationarityProblemResult>();
         foreach (var name in s.Problems)
         {
@@ -95,11 +100,11 @@ public static class Stationarity
 
     public static StationarityProblemResult RunProblem(FullBatchProblem problem, StationarityHyper h, int steps, IReadOnlyList<OptimizerArm> arms)
     {
-        double saturated = h.LearningRate / Math.Sqrt(h.Eps);
+        double stepBound = h.LearningRate / Math.Sqrt(h.Eps);   // η·ε^(−1/2): H ≤ ε^(−1/2)
         var runs = SingleThreaded(() => arms.Select(a => RunArm(problem, a, h.WeightDecay, steps)).ToList());
         return new StationarityProblemResult(problem.Name, problem.Description, problem.IsSmooth, problem.Dimension,
             h.LearningRate, h.Eps, h.WeightDecay, problem.GradientLipschitz,
-            saturated, problem.GradientLipschitz is { } l ? saturated * l : null, saturated * h.WeightDecay, runs);
+            stepBound, problem.GradientLipschitz is { } l ? stepBound * l : null, stepBound * h.WeightDecay, runs);
     }
 
     /// <summary>One optimizer from the problem's start for <paramref name="steps"/> full-batch steps.</summary>

@@ -15,6 +15,23 @@ public sealed record OptimizerArm(string Label, string Preset, string Options)
 /// <summary>Helpers shared by the theory experiments.</summary>
 public static class TheoryCommon
 {
+    /// <summary>The most steps a theory or toy run may take: every step is kept in memory (several arrays per optimizer).</summary>
+    public const int MaxSteps = 1_000_000;
+
+    /// <summary>Checks a step count against 1 (or <paramref name="min"/>) .. <see cref="MaxSteps"/>.</summary>
+    public static void CheckSteps(int steps, int min = 1)
+    {
+        if (steps < min || steps > MaxSteps)
+            throw new ArgumentOutOfRangeException("steps", steps, $"--steps {steps}: must be from {min} to {MaxSteps:N0} (every step is kept in memory).");
+    }
+
+    /// <summary>Checks that a setting is a finite number greater than 0 (or ≥ 0 with <paramref name="allowZero"/>).</summary>
+    public static void CheckPositive(double value, string option, bool allowZero = false)
+    {
+        if (!double.IsFinite(value) || value < 0 || (!allowZero && value == 0))
+            throw new ArgumentOutOfRangeException(option, value, $"{option} {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}: must be a finite number {(allowZero ? "≥" : ">")} 0.");
+    }
+
     /// <summary>
     /// Runs <paramref name="body"/> with torch's intra-op thread pool at one thread, restoring it afterwards. The
     /// theory problems are tiny (tens of parameters): with two threads every small op pays for a hand-off, which

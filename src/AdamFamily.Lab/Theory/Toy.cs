@@ -24,10 +24,14 @@ public sealed record ToySettings
     public bool Search { get; init; }
     public double[] Grid { get; init; } = LogGrid(1e-4, 1, 8);
 
+    /// <summary>The most learning rates a --search grid may have (each is a full run).</summary>
+    public const int MaxGrid = 100;
+
     /// <summary><paramref name="count"/> log-spaced values from <paramref name="min"/> to <paramref name="max"/>.</summary>
     public static double[] LogGrid(double min, double max, int count)
     {
-        if (!(min > 0 && max >= min && count >= 1)) throw new ArgumentException($"learning-rate grid {min}..{max} × {count}: need 0 < min ≤ max and count ≥ 1.");
+        if (!(min > 0 && max >= min && double.IsFinite(max) && count >= 1 && count <= MaxGrid))
+            throw new ArgumentException($"--grid {min}:{max}:{count}: need finite 0 < min ≤ max and a count from 1 to {MaxGrid}.", "grid");
         if (count == 1) return new[] { min };
         return Enumerable.Range(0, count).Select(i => Math.Exp(Math.Log(min) + (Math.Log(max) - Math.Log(min)) * i / (count - 1))).ToArray();
     }
@@ -37,11 +41,22 @@ public sealed record ToySettings
 public sealed record ToySearchPoint(double LearningRate, double FinalObjective, string Status);
 
 /// <summary>One optimizer's trajectory: steps + 1 points (the start, then one per step; NaN after a divergence).</summary>
+/// <see cref="DistanceToMinimum"/> is measured to the minimiser of f, <see cref="DistanceToRegularisedMinimum"/> to
+/// the minimiser of g = f + (σ/2)‖x‖², the point a method whose fixed points are stationary for g (AdamD) can reach.
 public sealed record ToyTrajectory(string Optimizer, string Options, double LearningRate, double[] X, double[] Y,
-    double FinalF, double FinalObjective, double DistanceToMinimum, string Status, IReadOnlyList<ToySearchPoint>? Search);
+    double FinalF, double FinalObjective, double DistanceToMinimum, string Status, IReadOnlyList<ToySearchPoint>? Search)
+{
+    public double DistanceToRegularisedMinimum { get; init; } = double.NaN;
+}
 
-/// <summary>The result of <c>afm toy</c>.</summary>
-public sealed record ToyResult(ToySettings Settings, string Function, string Formula, double[] Start, double[] Minimum, IReadOnlyList<ToyTrajectory> Trajectories);
+/// <summary>
+/// The result of <c>afm toy</c>. <see cref="Minimum"/> is the minimiser of f; <see cref="RegularisedMinimum"/> the
+/// minimiser of g = f + (σ/2)‖x‖² (the same point when σ = 0), found numerically by <see cref="Toy.RegularisedMinimiser"/>.
+/// </summary>
+public sealed record ToyResult(ToySettings Settings, string Function, string Formula, double[] Start, double[] Minimum, IReadOnlyList<ToyTrajectory> Trajectories)
+{
+    public double[] RegularisedMinimum { get; init; } = Array.Empty<double>();
+}
 
 /// <summary>
 /// Trajectories of the library's optimizers on 2-D test functions with weight decay: each optimizer gets the
@@ -53,7 +68,10 @@ public static class Toy
     public static ToyResult Run(ToySettings s, Action<string>? progress = null) => SingleThreaded(() =>
     {
         var fn = ToyFunction.Get(s.Function);
-        if (s.Steps < 1) throw new ArgumentException($"steps = {s.Steps}: need at least 1.");
+        CheckSteps(s.Steps);
+        if (s.LearningRate is { } fixedLr) CheckPositive(fixedLr, "--lr");
+        if (s.Eps is { } fixedEps) CheckPositive(fixedEps, "--eps");
+        CheckPositive(s.WeightDecay, "--weight-decay", allowZero: true);
         if (s.Optimizers.Length == 0) throw new ArgumentException("no optimizers given.");
         foreach (var o in s.Optimizers) Presets.Get(o);
         if (s.Start is { } st && (st.Length != 2 || !st.All(double.IsFinite))) throw new ArgumentException("the start needs two finite numbers x,y.");
@@ -80,8 +98,44 @@ public static class Toy
             best ??= RunOne(fn, preset, s.Grid.Min(), s, sx, sy, null) with { Status = "no learning rate of the grid stayed finite" };
             list.Add(best with { Search = points });
         }
-        return new ToyResult(s, fn.Name, fn.Formula, new[] { sx, sy }, new[] { fn.MinX, fn.MinY }, list);
+        var (gx, gy) = RegularisedMinimiser(fn, s.WeightDecay);
+        list = list.Select(t => t with { DistanceToRegularisedMinimum = t.Status == "ok" ? Hypot(t.X[^1] - gx, t.Y[^1] - gy) : double.NaN }).ToList();
+        return new ToyResult(s, fn.Name, fn.Formula, new[] { sx, sy }, new[] { fn.MinX, fn.MinY }, list) { RegularisedMinimum = new[] { gx, gy } };
     });
+
+    private static double Hypot(double dx, double dy) => Math.Sqrt(dx * dx + dy * dy);
+
+    /// <summary>
+    /// The minimiser of g = f + (σ/2)(x² + y²) over the function's box: f's own minimiser when σ = 0; otherwise the
+    /// best point of a 401 × 401 grid, refined by a compass search (derivative-free, so kinks do not matter) down to
+    /// steps of 1e-13. g is continuous and the box holds its global minimiser for the functions here.
+    /// </summary>
+    public static (double X, double Y) RegularisedMinimiser(ToyFunction fn, double sigma)
+    {
+        if (sigma == 0) return (fn.MinX, fn.MinY);
+        var d = fn.Domain;
+        const int n = 400;
+        double bx = fn.MinX, by = fn.MinY, best = Objective(fn, sigma, bx, by);
+        for (int i = 0; i <= n; i++)
+            for (int j = 0; j <= n; j++)
+            {
+                double x = d.XMin + d.Width * i / n, y = d.YMin + d.Height * j / n, v = Objective(fn, sigma, x, y);
+                if (v < best) (best, bx, by) = (v, x, y);
+            }
+        double step = Math.Max(d.Width, d.Height) / n;
+        var dirs = new (double, double)[] { (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1), (1, -1), (-1, 1) };
+        for (int it = 0; it < 2_000_000 && step > 1e-13; it++)
+        {
+            bool moved = false;
+            foreach (var (ux, uy) in dirs)
+            {
+                double x = bx + step * ux, y = by + step * uy, v = Objective(fn, sigma, x, y);
+                if (v < best) { (best, bx, by) = (v, x, y); moved = true; break; }
+            }
+            if (!moved) step /= 2;
+        }
+        return (bx, by);
+    }
 
     /// <summary>g = f + (σ/2)(x² + y²), the objective with weight decay.</summary>
     public static double Objective(ToyFunction fn, double sigma, double x, double y) => fn.Value(x, y) + 0.5 * sigma * (x * x + y * y);
@@ -179,7 +233,8 @@ public static class Toy
             (x, y) => Objective(fn, sigma, x, y), DrawnDomain(fn, r.Trajectories), paths)
         {
             Transform = v => Math.Log10(1 + Math.Max(0, v - fn.MinValue)),
-            Markers = new[] { (fn.MinX, fn.MinY, "minimiser of f") },
+            Markers = sigma == 0 || r.RegularisedMinimum.Length != 2 ? new[] { (fn.MinX, fn.MinY, "minimiser of f") }
+                : new[] { (fn.MinX, fn.MinY, "minimiser of f"), (r.RegularisedMinimum[0], r.RegularisedMinimum[1], "minimiser of f + (σ/2)‖x‖²") },
             ContourLines = 14,
         };
         var (png, svg) = Plots.Save(plot, Path.Combine(dir, $"toy-{fn.Name}"));

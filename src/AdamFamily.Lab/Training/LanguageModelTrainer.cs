@@ -46,7 +46,7 @@ public static class LanguageModelTrainer
         model.MoveTo(device); // before the optimizer, so its state is created on the device
         observer?.ModelCreated?.Invoke(model);
         var parameters = model.DistinctParameters();
-        using var opt = TrainingSupport.CreateOptimizer(arm, parameters);
+        using var opt = TrainingSupport.CreateOptimizer(arm, model.DecayGroups());   // embedding and biases: no weight decay
         var scheduler = TrainingSupport.CreateScheduler(opt, s);
 
         long steps = train.shape[0];

@@ -12,25 +12,32 @@ public sealed record EpochMetrics(
     double LearningRate, double WeightNorm, double Stationarity, double Seconds, double OptimizerSeconds, bool Diverged,
     double ValidMetric = double.NaN);
 
+/// <summary>Why a run stopped with an error (e.g. the optimizer's stability refusal), and the epoch in progress when it did (1-based).</summary>
+public sealed record RunFailure(string Reason, int Epoch);
+
 /// <summary>
-/// A finished run: one arm, one seed, its epochs; a diverged run stops at the epoch its loss became non-finite.
-/// <see cref="WorstMetric"/> is the value the run counts as when it diverged: chance accuracy (100/classes %) for
-/// classification, the uniform model's perplexity (the vocabulary size) for language modelling.
+/// A finished run: one arm, one seed, its epochs; a diverged run stops at the epoch its loss became non-finite; a failed
+/// run (<see cref="Failure"/>) stopped with an error and keeps the epochs it completed. <see cref="WorstMetric"/> is the
+/// value a diverged or failed run counts as in a comparison: chance accuracy (100/classes %) for classification, the
+/// uniform model's perplexity (the vocabulary size) for language modelling.
 /// </summary>
 public sealed record RunResult(string Arm, int Seed, IReadOnlyList<EpochMetrics> Epochs, double WorstMetric = double.NaN)
 {
+    /// <summary>Set when the run stopped with an error; the comparison keeps the run (it is not dropped).</summary>
+    public RunFailure? Failure { get; init; }
+    [JsonIgnore] public bool Failed => Failure is not null;
     [JsonIgnore] public bool Diverged => Epochs.Any(e => e.Diverged);
     [JsonIgnore] public int? DivergedAtEpoch => Epochs.FirstOrDefault(e => e.Diverged)?.Epoch;
-    /// <summary>The test metric after the last epoch (NaN for a diverged run).</summary>
-    [JsonIgnore] public double FinalTestMetric => Diverged || Epochs.Count == 0 ? double.NaN : Epochs[^1].TestMetric;
+    /// <summary>The test metric after the last epoch (NaN for a diverged or failed run).</summary>
+    [JsonIgnore] public double FinalTestMetric => Diverged || Failed || Epochs.Count == 0 ? double.NaN : Epochs[^1].TestMetric;
 
     /// <summary>
     /// The epoch (1-based) with the best validation metric among the epochs before any divergence; the earliest
-    /// on ties; null without validation values or for a diverged run. Selection never looks at the test metric.
+    /// on ties; null without validation values or for a diverged or failed run. Selection never looks at the test metric.
     /// </summary>
     public int? SelectedEpoch(bool higherIsBetter)
     {
-        if (Diverged) return null;
+        if (Diverged || Failed) return null;
         EpochMetrics? best = null;
         foreach (var e in Epochs)
         {

@@ -49,7 +49,7 @@ public static class Trainer
                 if (s.Augment)
                 {
                     long augSeed = DeterministicRng.DeriveSeed(seed, epoch, b);
-                    x = Transforms.RandomHorizontalFlip(Transforms.RandomCrop(x, s.CropPadding, augSeed), augSeed + 1);
+                    x = Transforms.RandomHorizontalFlip(Transforms.RandomCrop(x, s.CropPadding, augSeed, task.BlackPixel), augSeed + 1);
                 }
                 opt.zero_grad();
                 var logits = model.call(x);

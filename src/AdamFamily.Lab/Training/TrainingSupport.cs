@@ -7,11 +7,19 @@ namespace AdamFamily.Lab.Training;
 /// <summary>What every trainer of the lab shares: the arm's optimizer, its step, the lr schedule and the weight norm.</summary>
 public static class TrainingSupport
 {
+    /// <summary>The fused kernel's thread cap for the lab's optimizers (null = its default); run units pin it to their thread count.</summary>
+    public static int? KernelThreads { get; set; }
+
     /// <summary>The arm's optimizer over the parameters; a non-finite gradient throws, so the trainer can record divergence.</summary>
     public static AfmdwOptimizer CreateOptimizer(ArmSpec arm, IEnumerable<Parameter> parameters)
+        => CreateOptimizer(arm, new[] { new AfmdwOptimizer.ParamGroup(parameters) });
+
+    /// <summary>The arm's optimizer over parameter groups (a group's own options, e.g. weight decay 0, override the arm's).</summary>
+    public static AfmdwOptimizer CreateOptimizer(ArmSpec arm, IEnumerable<AfmdwOptimizer.ParamGroup> groups)
     {
-        var (preset, options) = Optimizers.ParseArm(arm.Optimizer);
-        var opt = Optimizers.Create(preset, parameters, options);
+        var (preset, options) = ArmGrammar.Parse(arm);
+        var opt = Optimizers.Create(preset, groups, options);
+        if (KernelThreads is { } kt) opt.KernelThreads = kt;
         opt.NonFinitePolicy = NonFinitePolicy.Throw;
         return opt;
     }
@@ -24,7 +32,8 @@ public static class TrainingSupport
     public static bool Step(AfmdwOptimizer opt, IEnumerable<Parameter> parameters, double? clipGradNorm, bool lastOfEpoch,
         System.Diagnostics.Stopwatch optimizerClock, ref double stationarity)
     {
-        if (clipGradNorm is { } clip) nn.utils.clip_grad_norm_(parameters, clip);
+        // Clipping computes the total norm anyway: a finite one spares the step its own gradient check pass.
+        if (clipGradNorm is { } clip) opt.NoteGradientNorm(nn.utils.clip_grad_norm_(parameters, clip));
         opt.CollectDiagnostics = lastOfEpoch;
         optimizerClock.Start();
         try { opt.step(); }

@@ -28,7 +28,7 @@ public sealed record TrialResult(string Arm, int Study, int Trial, int Seed, str
 public static class TuneUnits
 {
     public static string TrialPath(string dir, string arm, int study, int trial) =>
-        Path.Combine(dir, "trials", $"{ResultStore.Sanitise(arm)}-s{study}-t{trial}.json");
+        Path.Combine(dir, "trials", $"{Execution.ResultFileNames.Escape(arm)}-s{study}-t{trial}.json");
 
     /// <summary>The trial units, in a fixed order (study, trial, arm), with their points.</summary>
     public static IReadOnlyList<TuneUnit> PlanTrials(TuneSettings s)

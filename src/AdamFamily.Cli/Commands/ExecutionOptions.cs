@@ -1,0 +1,142 @@
+using System.CommandLine;
+using AdamFamily.Lab.Execution;
+using AdamFamily.Lab.Experiments;
+using AdamFamily.Lab.Training;
+using Spectre.Console;
+
+namespace AdamFamily.Cli.Commands;
+
+/// <summary>
+/// The executor options every command that runs units shares (compare, and tune): where units run, how many at once,
+/// with how many threads each, retries, and Slurm's pass-through.
+/// </summary>
+internal sealed class ExecutionOptions
+{
+    public readonly Option<string> Executor = new("--executor") { Description = "Where units (arm × seed) run: local (worker processes on this machine, default), slurm (a job array), inprocess (one after another in this process).", DefaultValueFactory = _ => "local" };
+    public readonly Option<int?> Workers = new("--workers") { Description = "local: units at once (default: cores / threads per run)." };
+    public readonly Option<int?> ThreadsPerRun = new("--threads-per-run") { Description = "LibTorch threads each unit pins, whatever runs it (default: local cores / workers, slurm 1, inprocess all cores)." };
+    public readonly Option<int> Retries = new("--retries") { Description = "Reruns of a unit whose worker or array task ended without a result (default 1).", DefaultValueFactory = _ => 1 };
+    public readonly Option<string?> SlurmArgs = new("--slurm-args") { Description = "slurm: sbatch options passed through, given with = as they start with --: --slurm-args=\"--partition=gpu --time=2:00:00 --gres=gpu:1\"." };
+    public readonly Option<int?> SlurmConcurrency = new("--slurm-concurrency") { Description = "slurm: at most K array tasks at once (%K)." };
+    public readonly Option<bool> NoWait = new("--no-wait") { Description = "slurm: return after submission, printing the job id (then afm status / afm summarize DIR)." };
+    public readonly Option<string?> Afm = new("--afm") { Description = "slurm/local: the afm the workers run (an apphost path, an afm.dll, or a command on the nodes' PATH; default: this afm)." };
+
+    public IEnumerable<Option> All => new Option[] { Executor, Workers, ThreadsPerRun, Retries, SlurmArgs, SlurmConcurrency, NoWait, Afm };
+
+    /// <summary>The executor and the threads per run; <see cref="ArgumentException"/> names a bad option.</summary>
+    public (IUnitExecutor Executor, int ThreadsPerRun, string Name) Build(ParseResult r, int units)
+    {
+        int cores = Environment.ProcessorCount;
+        var name = r.GetValue(Executor)!.ToLowerInvariant();
+        int? workers = r.GetValue(Workers), threads = r.GetValue(ThreadsPerRun);
+        if (workers is < 1) throw new ArgumentException($"--workers {workers}: must be ≥ 1.");
+        if (threads is < 1) throw new ArgumentException($"--threads-per-run {threads}: must be ≥ 1.");
+        int retries = r.GetValue(Retries);
+        if (retries < 0) throw new ArgumentException($"--retries {retries}: must be ≥ 0.");
+        if (name != "slurm")
+            foreach (var o in new Option[] { SlurmArgs, SlurmConcurrency, NoWait })
+                if (r.GetResult(o) is { Implicit: false }) throw new ArgumentException($"{o.Name} applies to --executor slurm, not '{name}'.");
+        if (name != "local" && r.GetResult(Workers) is { Implicit: false }) throw new ArgumentException($"--workers applies to --executor local, not '{name}'.");
+        var afm = r.GetValue(Afm) is { } a ? AfmCommand.Parse(a) : AfmCommand.Current(typeof(ExecutionOptions).Assembly.Location);
+        switch (name)
+        {
+            case "inprocess":
+                return (new InProcessExecutor(), threads ?? cores, name);
+            case "local":
+            {
+                int t = threads ?? (workers is { } w ? Math.Max(1, cores / w) : 1);
+                int n = workers ?? Math.Max(1, Math.Min(Math.Max(units, 1), cores / t));
+                return (new LocalExecutor(afm, n, retries), t, $"local, {n} worker{(n == 1 ? "" : "s")}");
+            }
+            case "slurm":
+                var extra = r.GetValue(SlurmArgs) is { } sa ? SlurmExecutor.SplitArgs(sa) : Array.Empty<string>();
+                return (new SlurmExecutor(afm, new SlurmOptions { Concurrency = r.GetValue(SlurmConcurrency), ExtraArgs = extra, Wait = !r.GetValue(NoWait), Retries = retries, PollInterval = PollInterval() }),
+                    threads ?? 1, "slurm");
+            default:
+                throw new ArgumentException($"--executor '{name}': expected local, slurm or inprocess.");
+        }
+    }
+
+    private static TimeSpan PollInterval() =>
+        double.TryParse(Environment.GetEnvironmentVariable("AFM_SLURM_POLL_SECONDS"), System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0
+            ? TimeSpan.FromSeconds(s) : TimeSpan.FromSeconds(2);
+}
+
+/// <summary>Progress of a plan's units on screen: a bar per arm (epochs over its seeds), a line per finished unit, and the unit counts.</summary>
+internal static class UnitProgressView
+{
+    public static ComparisonOutcome Run(ExperimentSettings s, Func<UnitEvents, ComparisonOutcome> execute)
+    {
+        ComparisonOutcome? outcome = null;
+        var plain = Console.IsOutputRedirected;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var gate = new object();
+                var arms = s.Arms.ToDictionary(a => a.Name, a => ctx.AddTask(Markup.Escape(a.Name), maxValue: s.Seeds.Length * s.Epochs));
+                int total = s.Arms.Length * s.Seeds.Length;
+                var units = ctx.AddTask("units", maxValue: total);
+                var epochs = new Dictionary<int, int>();
+                int done = 0, failed = 0, queued = -1;
+                var running = new HashSet<int>();
+                void Counts() => units.Description = $"units: {done}/{total} done, {running.Count} running{(queued >= 0 ? $", {queued} queued" : "")}, {failed} failed";
+                void SetEpochs(RunUnit u, int epoch)
+                {
+                    int before = epochs.GetValueOrDefault(u.Index);
+                    if (epoch > before) { epochs[u.Index] = epoch; arms[u.Arm.Name].Increment(epoch - before); }
+                }
+                Counts();
+                var events = new UnitEvents
+                {
+                    Started = (u, attempt) => { lock (gate) { running.Add(u.Index); Counts(); } },
+                    EpochDone = (u, e, n) => { lock (gate) SetEpochs(u, e); },
+                    Finished = (u, run, reused) =>
+                    {
+                        lock (gate)
+                        {
+                            running.Remove(u.Index);
+                            done++;
+                            units.Increment(1);
+                            SetEpochs(u, s.Epochs);
+                            Counts();
+                            string outcomeText = run.Failed ? $"[red]failed in epoch {run.Failure!.Epoch}: {Markup.Escape(run.Failure.Reason)}[/]"
+                                : run.Diverged ? $"[red]diverged at epoch {run.DivergedAtEpoch}[/]"
+                                : $"final {Markup.Escape(s.MetricName)} {run.FinalTestMetric:F2}";
+                            AnsiConsole.MarkupLine($"{Markup.Escape(u.Arm.Name)} seed {u.Seed}: {outcomeText}{(reused ? " [grey](reused from an earlier call)[/]" : "")}");
+                        }
+                    },
+                    AttemptFailed = (u, attempt, retry, reason) =>
+                    {
+                        lock (gate)
+                        {
+                            running.Remove(u.Index);
+                            if (!retry) failed++;
+                            Counts();
+                            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(u.Describe())}: attempt {attempt}: {Markup.Escape(reason)}{(retry ? "; retrying" : "")}[/]");
+                        }
+                    },
+                    Queue = (q, r) => { lock (gate) { queued = q; Counts(); } },
+                    Note = text => AnsiConsole.MarkupLine(Markup.Escape(text)),
+                };
+                outcome = execute(events);
+                if (plain) AnsiConsole.WriteLine(units.Description);
+            });
+        return outcome!;
+    }
+
+    /// <summary>Prints the units that failed for good, each with the tail of its log; returns the exit code (2 when every failure was bad input, else 3).</summary>
+    public static int ReportFailures(ComparisonOutcome o)
+    {
+        foreach (var f in o.Execution.Failed)
+        {
+            AnsiConsole.MarkupLine($"[red]failed:[/] {Markup.Escape(f.Unit.Describe())}: {Markup.Escape(f.Reason)}");
+            if (f.LogTail is { } tail) AnsiConsole.WriteLine("  | " + tail.Replace("\n", "\n  | "));
+        }
+        AnsiConsole.MarkupLine($"[red]{o.Missing.Count} unit(s) have no result[/] ({Markup.Escape(string.Join(", ", o.Missing.Take(8).Select(u => u.Describe())))}{(o.Missing.Count > 8 ? ", ..." : "")}). " +
+                               $"The {Markup.Escape("completed")} units are kept: rerun the same command to retry the rest, or `afm summarize {Markup.Escape(o.Dir)}` for a summary of what is complete.");
+        return o.Execution.Failed.Count > 0 && o.Execution.Failed.All(f => f.BadInput) ? 2 : 3;
+    }
+}
