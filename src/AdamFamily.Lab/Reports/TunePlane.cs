@@ -13,7 +13,7 @@ namespace AdamFamily.Lab.Reports;
 public static class TunePlane
 {
     /// <summary>The plot file (without extension) of an arm's plane.</summary>
-    public static string FileName(string arm) => "tune_plane_" + Experiments.ResultStore.Sanitise(arm);
+    public static string FileName(string arm) => "tune_plane_" + Execution.ResultFileNames.Escape(arm);
 
     /// <summary>Whether an arm's space has both an lr and a weight_decay dimension (only then is there a plane).</summary>
     public static bool HasPlane(TuneArmResult arm) => arm.Space.Dimensions.Any(d => d.Key == "lr") && arm.Space.Dimensions.Any(d => d.Key == "weight_decay");
