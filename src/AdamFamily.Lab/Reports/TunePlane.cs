@@ -36,7 +36,7 @@ public static class TunePlane
 
     /// <summary>The region in words: "k of n trials (s %), ≈ A decades² of the space's V".</summary>
     public static string Describe(NearBestRegion r) =>
-        $"{r.Within} of {r.Trials} trials ({Fmt(100 * r.Share)} %), ≈ {Fmt(r.Area)} of the space's {Fmt(r.SpaceVolume)} decades²";
+        $"{r.Within} of {r.Trials} trials ({(100 * r.Share).ToString("0", CultureInfo.InvariantCulture)} %), ≈ {Fmt(r.Area)} of the space's {Fmt(r.SpaceVolume)} decades²";
 
     /// <summary>Builds one arm's plane.</summary>
     public static Plot Build(TuneResult tune, TuneArmResult arm, NearBestRegion region)
@@ -82,7 +82,7 @@ public static class TunePlane
         plot.Axes.SetLimits(x0 - Pad(x0, x1), x1 + Pad(x0, x1), y0 - Pad(y0, y1), y1 + Pad(y0, y1));
         if (lrDim.Log) plot.Axes.Bottom.TickGenerator = LogTicks();
         if (wdDim.Log) plot.Axes.Left.TickGenerator = LogTicks();
-        plot.Title($"{arm.Arm}: {tune.Metric}; best {region.Best.ToString("F2", CultureInfo.InvariantCulture)}, within {Fmt(region.Tolerance)}: {Describe(region)}");
+        plot.Title($"{arm.Arm}: best {region.Best.ToString("F2", CultureInfo.InvariantCulture)}; within {Fmt(region.Tolerance)} of it: {region.Within}/{region.Trials} trials, ≈ {Fmt(region.Area)} of {Fmt(region.SpaceVolume)} decades²");
         plot.Axes.Title.Label.FontSize = 13;
         plot.XLabel(lrDim.Log ? "lr (log scale)" : "lr");
         plot.YLabel(wdDim.Log ? "weight decay (log scale)" : "weight decay");

@@ -106,7 +106,7 @@ public static class TuneReport
         sb.AppendLine();
         foreach (var w in t.Arms.SelectMany(a => a.EdgeWarnings)) sb.AppendLine($"> ⚠ {w}");
         sb.AppendLine();
-        sb.AppendLine($"**Sensitivity** (trials within {HyperParameters.F(Sensitivity.DefaultTolerance)} of the arm's best trial; {SensitivityNote}):");
+        sb.AppendLine($"**Sensitivity** (trials within {HyperParameters.F(Sensitivity.DefaultTolerance)} ({t.Metric}) of the arm's best trial; {SensitivityNote}):");
         sb.AppendLine();
         sb.AppendLine("| arm | best trial | trials within | share | space | near-best region | its extent per dimension |");
         sb.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
