@@ -24,7 +24,7 @@ internal static class CompareCommand
         var epochs = new Option<int?>("--epochs") { Description = "Epochs per run." };
         var task = new Option<string?>("--task") { Description = $"Task: {string.Join(", ", TaskLoader.Tasks)}." };
         var data = new Option<string?>("--data") { Description = "Folder of the task's files (text: a file or a folder of text files)." };
-        var model = new Option<string?>("--model") { Description = "Model: mlp, cnn, resnet18, resnet34, vgg11, densenet121; lstm for ptb and text (their default)." };
+        var model = new Option<string?>("--model") { Description = "Model: mlp, cnn, cnn-bn, resnet18, resnet34, vgg11, densenet121; lstm for ptb and text (their default)." };
         var batch = new Option<int?>("--batch-size") { Description = "Batch size (ptb/text: parallel token streams)." };
         var trainSubset = new Option<int?>("--train-subset") { Description = "Use the first N training records (ptb/text: tokens)." };
         var validation = new Option<int?>("--validation") { Description = "Image tasks: hold out the last N training examples as the validation split the best epoch is chosen on (default 10000 for fashion-mnist/cifar, 400 for synthetic; 0 = none)." };
