@@ -12,14 +12,29 @@ namespace AdamFamily.Cli.Commands;
 /// </summary>
 internal sealed class ExecutionOptions
 {
-    public readonly Option<string> Executor = new("--executor") { Description = "Where units (arm × seed; tune: arm × trial, then arm × final seed) run: local (worker processes on this machine, default), slurm (a job array), inprocess (one after another in this process).", DefaultValueFactory = _ => "local" };
+    public readonly Option<string> Executor;
     public readonly Option<int?> Workers = new("--workers") { Description = "local: units at once (default: cores / threads per run)." };
     public readonly Option<int?> ThreadsPerRun = new("--threads-per-run") { Description = "LibTorch threads each unit pins, whatever runs it (default: local cores / workers, slurm 1, inprocess all cores)." };
     public readonly Option<int> Retries = new("--retries") { Description = "Reruns of a unit whose worker or array task ended without a result (default 1).", DefaultValueFactory = _ => 1 };
     public readonly Option<string?> SlurmArgs = new("--slurm-args") { Description = "slurm: sbatch options passed through, given with = as they start with --: --slurm-args=\"--partition=gpu --time=2:00:00 --gres=gpu:1\"." };
     public readonly Option<int?> SlurmConcurrency = new("--slurm-concurrency") { Description = "slurm: at most K array tasks at once (%K)." };
-    public readonly Option<bool> NoWait = new("--no-wait") { Description = "slurm: return after submission, printing the job id (then afm status / afm summarize DIR)." };
+    public readonly Option<bool> NoWait;
     public readonly Option<string?> Afm = new("--afm") { Description = "slurm/local: the afm the workers run (an apphost path, an afm.dll, or a command on the nodes' PATH; default: this afm)." };
+
+    /// <param name="tune">Word the options for afm tune: its units are trials, then final runs, one Slurm job each.</param>
+    public ExecutionOptions(bool tune)
+    {
+        Executor = new("--executor")
+        {
+            Description = $"Where units ({(tune ? "arm × trial, then arm × final seed" : "arm × seed")}) run: local (worker processes on this machine, default), slurm (a job array{(tune ? " per phase" : "")}), inprocess (one after another in this process).",
+            DefaultValueFactory = _ => "local",
+        };
+        NoWait = new("--no-wait")
+        {
+            Description = tune ? "slurm: return after submitting a phase, printing the job id; when the job is done rerun the same command (phase 1 done: it submits phase 2; phase 2 done: it summarises)."
+                : "slurm: return after submission, printing the job id (then afm status / afm summarize DIR).",
+        };
+    }
 
     public IEnumerable<Option> All => new Option[] { Executor, Workers, ThreadsPerRun, Retries, SlurmArgs, SlurmConcurrency, NoWait, Afm };
 
