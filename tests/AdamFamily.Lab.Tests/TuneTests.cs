@@ -132,6 +132,10 @@ public class TuneTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => TuneRunner.Run(s with { Trials = 3 }, resumedDir));
         File.WriteAllText(Path.Combine(_dir, "mine.txt"), "user file");
         Assert.Contains("not empty", Assert.Throws<InvalidOperationException>(() => TuneRunner.Run(s, _dir)).Message);
+        // A comparison never writes into a tuning study (its final runs are a comparison, its trials a plan of their own), nor tune into its trials.
+        foreach (var inside in new[] { resumedDir, Path.Combine(resumedDir, "trials") })
+            Assert.Contains("belongs to the tuning study", Assert.Throws<InvalidOperationException>(() => ComparisonRunner.Run(s.Experiment, inside)).Message);
+        Assert.Contains("holds the trials of the tuning study", Assert.Throws<InvalidOperationException>(() => TuneRunner.Run(s, Path.Combine(resumedDir, "trials"))).Message);
     }
 
     [Fact]
