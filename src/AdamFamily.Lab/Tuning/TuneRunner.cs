@@ -50,6 +50,7 @@ public delegate TunePhaseOutcome TunePhaseHook(TunePhase phase, RunPlan plan, Ex
 /// </summary>
 public static class TuneRunner
 {
+    /// <summary>The study's settings (DIR/tune-settings.json) and its tuning record (DIR/tune.json).</summary>
     public const string SettingsFile = "tune-settings.json", ResultFile = "tune.json";
 
     /// <summary>How a point is selected, as written into tune.json and the report.</summary>

@@ -25,6 +25,7 @@ public static class TuneUnits
     /// <summary>The plan kind of phase 1, as written in DIR/trials/plan.json.</summary>
     public const string TrialPlanKind = "tune-trials";
 
+    /// <summary>The trials folder of the tuning folder <paramref name="dir"/>.</summary>
     public static string TrialsDir(string dir) => Path.Combine(dir, TrialsFolder);
 
     /// <summary>The trial id a unit carries: "s0-t3" is trial 3 of study 0.</summary>
