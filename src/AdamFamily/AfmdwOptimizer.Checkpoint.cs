@@ -68,6 +68,7 @@ public partial class AfmdwOptimizer
     /// </summary>
     public void LoadCheckpoint(string path)
     {
+        if (Directory.Exists(path)) throw new FileNotFoundException($"{GetType().Name}: checkpoint '{path}' is a folder, not a checkpoint file. Nothing was loaded.", path);
         if (!File.Exists(path)) throw new FileNotFoundException($"{GetType().Name}: checkpoint '{path}' does not exist.", path);
         using var stream = File.OpenRead(path);
         Load(stream, $"checkpoint '{path}'", wholeStream: true);
