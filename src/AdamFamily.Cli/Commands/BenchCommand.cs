@@ -57,7 +57,9 @@ internal static class BenchCommand
                     r.GetValue(threads), r.GetValue(policy)!, r.GetValue(dtype)!, r.GetValue(smoke), r.GetValue(train), r.GetValue(epochs),
                     explicitSizes: r.GetResult(sizes) is { Implicit: false }, explicitReps: r.GetResult(reps) is { Implicit: false });
                 if (r.GetValue(torchThreads) is { } tt)
-                    settings = tt >= 1 ? settings with { TorchThreads = tt } : throw new ArgumentException("--torch-threads must be ≥ 1.");
+                    settings = settings with { TorchThreads = AdamFamily.Lab.Execution.UnitRunner.CheckThreads(tt, "--torch-threads") };
+                if (r.GetResult(epochs) is { Implicit: false } && !r.GetValue(train))
+                    throw new ArgumentException($"--epochs applies to --train (timed training epochs), which is not given; add --train or drop --epochs.");
                 if (r.GetValue(warmup) < 0) throw new ArgumentException($"--warmup {r.GetValue(warmup)}: must be ≥ 0.");
                 if (r.GetValue(train) && r.GetValue(epochs) < 1) throw new ArgumentException($"--epochs {r.GetValue(epochs)}: must be ≥ 1.");
                 if (r.GetValue(json) is { } jsonPath) AdamFamily.Lab.LabFiles.CheckWritableFile(jsonPath, "--json");   // before minutes of timing, not after
@@ -434,9 +436,9 @@ internal sealed record BenchSettings
         string dtype, bool smoke, bool train, int epochs, bool explicitSizes, bool explicitReps)
     {
         var s = smoke ? Smoke(train) : new BenchSettings { Train = train };
-        var presetList = Split(presets);
+        var presetList = Split(presets, "--presets");
         foreach (var p in presetList) global::AdamFamily.Presets.Get(p); // validates, lists the valid names
-        var baseList = baselines.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) ? Array.Empty<string>() : Split(baselines);
+        var baseList = baselines.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) ? Array.Empty<string>() : Split(baselines, "--baselines");
         foreach (var b in baseList)
             if (!AllBaselines.Contains(b)) throw new ArgumentException($"--baselines: unknown '{b}'. Valid: {string.Join(", ", AllBaselines)}, or none.");
         if (!smoke || explicitReps)
@@ -451,7 +453,7 @@ internal sealed record BenchSettings
             s = s with { Warmup = warmup, Epochs = epochs };
         }
         if (!smoke || explicitSizes)
-            s = s with { Sets = sizes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParameterSet.Parse).ToArray() };
+            s = s with { Sets = CommaList.Parse(sizes, "--sizes").Select(ParameterSet.Parse).ToArray() };
         if (threads < 1) throw new ArgumentException("--threads must be ≥ 1.");
         var pol = policy.Trim().ToLowerInvariant() switch
         {
@@ -469,8 +471,8 @@ internal sealed record BenchSettings
         return s with { Presets = presetList, Baselines = baseList, Threads = threads, Policy = pol, Dtype = dt };
     }
 
-    private static string[] Split(string list)
-        => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(x => x.ToLowerInvariant()).ToArray();
+    private static string[] Split(string list, string option)
+        => CommaList.Parse(list, option).Select(x => x.ToLowerInvariant()).ToArray();
 }
 
 /// <summary>Median and spread of timings in milliseconds.</summary>

@@ -30,7 +30,7 @@ internal sealed class ExecutionOptions
         var name = r.GetValue(Executor)!.ToLowerInvariant();
         int? workers = r.GetValue(Workers), threads = r.GetValue(ThreadsPerRun);
         if (workers is < 1) throw new ArgumentException($"--workers {workers}: must be ≥ 1.");
-        if (threads is < 1) throw new ArgumentException($"--threads-per-run {threads}: must be ≥ 1.");
+        if (threads is { } tpr) UnitRunner.CheckThreads(tpr);
         int retries = r.GetValue(Retries);
         if (retries < 0) throw new ArgumentException($"--retries {retries}: must be ≥ 0.");
         if (name != "slurm")

@@ -69,14 +69,9 @@ internal static class TuneCommand
                 var spaces = s.Arms.ToDictionary(x => x.Name, x => SearchSpace.Default(x.Optimizer));
                 if (r.GetValue(spaceFile) is { } file)
                 {
-                    if (!File.Exists(file)) throw new FileNotFoundException($"--space-file '{file}' does not exist.");
-                    Dictionary<string, SearchDimension[]>? fromFile;
-                    try { fromFile = JsonSerializer.Deserialize<Dictionary<string, SearchDimension[]>>(File.ReadAllText(file), LabFiles.Json); }
-                    catch (JsonException je) { throw new InvalidDataException($"--space-file '{file}': not a space file ({je.Message}); expected {{\"ARM\": [{{\"key\": \"lr\", \"low\": 1e-4, \"high\": 1e-2, \"log\": true}}]}}."); }
-                    foreach (var (arm, dims) in fromFile ?? new())
+                    foreach (var (arm, dims) in SpaceFile.Read(file))   // strict: unknown fields, nulls, repeats are errors
                     {
                         if (!spaces.ContainsKey(arm)) throw new ArgumentException($"--space-file '{file}' names arm '{arm}', which is not one of the arms ({string.Join(", ", spaces.Keys)}).");
-                        if (dims is null || dims.Any(x => x is null || string.IsNullOrWhiteSpace(x.Key))) throw new InvalidDataException($"--space-file '{file}': arm '{arm}' has an entry without a key.");
                         spaces[arm] = spaces[arm].With(dims);
                     }
                 }
@@ -91,8 +86,7 @@ internal static class TuneCommand
             }
             catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException)
             {
-                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-                return 2;
+                return ExitCodes.ReportAsBadInput(e);
             }
 
             var ex = settings.Experiment;
@@ -116,9 +110,7 @@ internal static class TuneCommand
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or InvalidDataException)
             {
-                if (Environment.GetEnvironmentVariable("AFM_DEBUG") is not null) Console.Error.WriteLine(e);
-                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-                return 2;
+                return ExitCodes.ReportAsBadInput(e);
             }
         });
         return cmd;
