@@ -183,8 +183,11 @@ public class HostilePassTests : IDisposable
     {
         // Was: the interrupted parent counted its killed workers as failed attempts, retried them, started the next
         // units, and ended with those workers still running (orphans writing into the folder after afm had gone).
+        // Ctrl-C signals the terminal's whole foreground process group — afm and its workers at once — so afm runs in a
+        // group of its own (setsid: same pid, new session) and the test signals that group, not the test host's.
         var dir = Path.Combine(_dir.Path, "sigint");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("setsid") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "afm.dll"));
         foreach (var a in new[] { "compare", "--task", "synthetic", "--arm", "adam", "--arm", "adamd", "--seeds", "3", "--epochs", "2000",
                                   "--train-subset", "64", "--test-subset", "64", "--validation", "64", "--workers", "2", "--threads-per-run", "1", "--out", dir })
@@ -199,7 +202,7 @@ public class HostilePassTests : IDisposable
         var until = DateTime.UtcNow.AddSeconds(120);
         while (!(File.Exists(log) && File.ReadAllText(log).Contains("afm-progress", StringComparison.Ordinal)) && DateTime.UtcNow < until) await Task.Delay(100);
         Assert.True(File.Exists(log), "no worker started");
-        Process.Start("kill", new[] { "-INT", p.Id.ToString() })!.WaitForExit();   // the parent only: it must take its workers down
+        Process.Start("kill", new[] { "-INT", "--", "-" + p.Id.ToString() })!.WaitForExit();   // Ctrl-C: the whole group
         using (var timeout = new CancellationTokenSource(60_000)) await p.WaitForExitAsync(timeout.Token);
         p.WaitForExit();
         string text;
