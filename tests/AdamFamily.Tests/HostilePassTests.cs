@@ -54,4 +54,34 @@ public class HostilePassTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [Theory]
+    [InlineData("null", "no 'cases' array")]                                   // was: exit 3, InvalidOperationException
+    [InlineData("[1, 2]", "no 'cases' array")]
+    [InlineData("steps=0", "'steps' is 0 but the case has 1 steps")]          // was: replayed and passed
+    [InlineData("steps=1000000000", "'steps' is 1000000000")]
+    [InlineData("shape=-1", "negative dimension")]
+    public void TrajectoryFiles_ThatDoNotSayWhatTheyHold_AreRefused(string variant, string message)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"afm-hostile-{Guid.NewGuid():N}.json");
+        string Case(string steps, string shape) =>
+            "{\"cases\": [{\"name\": \"c\", \"optimizer\": \"Adam\", \"options\": {\"lr\": 0.1}, \"dtype\": \"float64\", \"shapes\": [[" + shape + "]], " + steps +
+            " \"initial\": [[1.0]], \"grads\": [[[0.5]]], \"lrs\": [0.1], \"trajectory\": [[[0.9]]]}]}";
+        File.WriteAllText(path, variant switch
+        {
+            "steps=0" => Case("\"steps\": 0,", "1"),
+            "steps=1000000000" => Case("\"steps\": 1000000000,", "1"),
+            "shape=-1" => Case("", "-1"),
+            _ => variant,
+        });
+        try
+        {
+            var e = Assert.Throws<InvalidDataException>(() => AdamFamily.Golden.TrajectoryFile.Load(path));
+            Assert.Contains(path, e.Message);
+            Assert.Contains(message, e.Message);
+            File.WriteAllText(path, Case("\"steps\": 1,", "1"));
+            Assert.Single(AdamFamily.Golden.TrajectoryFile.Load(path));   // the same case, saying what it holds
+        }
+        finally { File.Delete(path); }
+    }
 }
