@@ -179,6 +179,21 @@ public class HostilePassTests : IDisposable
     }
 
     [Fact]
+    public void ResultsFolders_UnderAFile_OrEmpty_AreRefusedNamingOut()
+    {
+        // Was: "Could not find a part of the path ..." (no option named) once the comparison had started.
+        var file = _dir.File("a-file");
+        File.WriteAllText(file, "x");
+        var e = Assert.Throws<InvalidOperationException>(() => ResultsFolder.CheckUsable(Path.Combine(file, "sub", "deeper")));
+        Assert.Contains("--out", e.Message);
+        Assert.Contains($"'{file}' is a file", e.Message);
+        Assert.Contains("--out", Assert.Throws<ArgumentException>(() => ResultsFolder.CheckUsable(" ")).Message);
+        Assert.Equal("x", File.ReadAllText(file));
+        ResultsFolder.CheckUsable(Path.Combine(_dir.Path, "new", "folder"));   // not there yet: fine, and nothing is made
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "new")));
+    }
+
+    [Fact]
     public async Task CtrlC_StopsTheLocalWorkers_StartsNoNewOnes_AndExits130()
     {
         // Was: the interrupted parent counted its killed workers as failed attempts, retried them, started the next
