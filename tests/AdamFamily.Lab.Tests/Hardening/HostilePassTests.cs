@@ -194,6 +194,23 @@ public class HostilePassTests : IDisposable
     }
 
     [Fact]
+    public void ResultsMadeUnderOtherSettings_AreNotReadAsTheseSettings()
+    {
+        // Was: after experiment.json was edited (epochs 1 → 2), status said "done" and summarize/report summarised the
+        // 1-epoch runs as results of the 2-epoch experiment.
+        var dir = Path.Combine(_dir.Path, "edited");
+        Assert.Equal(0, Afm("compare", "--task", "synthetic", "--arm", "adam", "--seeds", "1", "--epochs", "1", "--train-subset", "64", "--test-subset", "64",
+            "--executor", "inprocess", "--threads-per-run", "1", "--out", dir).Code);
+        Assert.NotNull(Assert.Single(ComparisonRunner.Inspect(dir).Units).Result);
+        var settings = Path.Combine(dir, "experiment.json");
+        File.WriteAllText(settings, File.ReadAllText(settings).Replace("\"epochs\": 1,", "\"epochs\": 2,", StringComparison.Ordinal));
+        File.Delete(Path.Combine(dir, "summary.json"));
+        Assert.Null(Assert.Single(ComparisonRunner.Inspect(dir).Units).Result);
+        Assert.Null(ComparisonRunner.Summarize(dir).Summary);
+        Assert.Throws<InvalidDataException>(() => AdamFamily.Lab.Reports.ComparisonReport.Load(dir));
+    }
+
+    [Fact]
     public async Task CtrlC_StopsTheLocalWorkers_StartsNoNewOnes_AndExits130()
     {
         // Was: the interrupted parent counted its killed workers as failed attempts, retried them, started the next
