@@ -20,7 +20,11 @@ public partial class AfmdwOptimizer
     public void SaveCheckpoint(string path)
     {
         var full = Path.GetFullPath(path);
-        var tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        var folder = Path.GetDirectoryName(full)!;
+        // Named for the caller's path (not the temporary file's, which is what the OS would report).
+        if (Directory.Exists(full)) throw new IOException($"{GetType().Name}: cannot save checkpoint '{path}': it is a folder; give a file name.");
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{GetType().Name}: cannot save checkpoint '{path}': its folder '{folder}' does not exist.");
+        var tmp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
         try
         {
             using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))

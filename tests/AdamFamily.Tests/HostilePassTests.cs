@@ -50,6 +50,13 @@ public class HostilePassTests
             var m = opt.StateOf(ps[0]).M!.detach().to_type(ScalarType.Float64).data<double>().ToArray();
             var e = Assert.Throws<FileNotFoundException>(() => opt.LoadCheckpoint(dir));
             Assert.Contains("is a folder", e.Message);
+            // Saving: the message names the caller's path, not the hidden temporary file (was ".x.ckpt.PID.tmp").
+            var missing = Path.Combine(dir, "no", "x.ckpt");
+            var d = Assert.Throws<DirectoryNotFoundException>(() => opt.SaveCheckpoint(missing));
+            Assert.Contains(missing, d.Message);
+            Assert.DoesNotContain(".tmp", d.Message);
+            Assert.Contains("is a folder", Assert.Throws<IOException>(() => opt.SaveCheckpoint(dir)).Message);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
             Assert.Equal(m, opt.StateOf(ps[0]).M!.detach().to_type(ScalarType.Float64).data<double>().ToArray());
         }
         finally { Directory.Delete(dir, true); }
