@@ -210,6 +210,22 @@ public class HostilePassTests : IDisposable
         Assert.Throws<InvalidDataException>(() => AdamFamily.Lab.Reports.ComparisonReport.Load(dir));
     }
 
+    [Theory]
+    [InlineData("""[{"job_id": "123; scancel -u x", "submitted": "t", "plan_hash": "h", "units": [0]}]""", "entry 0")]   // was: passed on to squeue
+    [InlineData("""[null]""", "entry 0")]                                                                                  // was: silently no job
+    [InlineData("""null""", "null")]
+    [InlineData("""[{"job_id": "77", "submitted": "t", "plan_hash": "h"}]""", "entry 0")]
+    public void SlurmJobRecords_AreChecked(string json, string message)
+    {
+        Directory.CreateDirectory(Path.Combine(_dir.Path, "slurm"));
+        File.WriteAllText(Path.Combine(_dir.Path, "slurm", "jobs.json"), json);
+        var e = Assert.Throws<InvalidDataException>(() => SlurmExecutor.LoadJobs(_dir.Path));
+        Assert.Contains("jobs.json", e.Message);
+        Assert.Contains(message, e.Message);
+        File.WriteAllText(Path.Combine(_dir.Path, "slurm", "jobs.json"), """[{"job_id": "77", "submitted": "t", "plan_hash": "h", "units": [0, 1]}]""");
+        Assert.Equal("77", Assert.Single(SlurmExecutor.LoadJobs(_dir.Path)).JobId);
+    }
+
     [Fact]
     public async Task CtrlC_StopsTheLocalWorkers_StartsNoNewOnes_AndExits130()
     {
