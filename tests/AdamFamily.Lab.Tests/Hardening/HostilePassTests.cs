@@ -227,6 +227,18 @@ public class HostilePassTests : IDisposable
     }
 
     [Fact]
+    public void LanguageModels_TooBigToBuild_AreRefusedUpFront()
+    {
+        // Was: --layers 100000 hung building the model inside the run; --hidden 10⁸ failed inside every run.
+        Assert.Contains("layers = 100000", Assert.Throws<ArgumentOutOfRangeException>(() => new LanguageModelSettings { Layers = 100_000 }.Validate()).Message);
+        Assert.Contains("weights", Assert.Throws<ArgumentOutOfRangeException>(() => new LanguageModelSettings { Hidden = 100_000_000 }.Validate()).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LanguageModelSettings { Embedding = 2_000_000_000 }.Validate());
+        new LanguageModelSettings().Validate();
+        foreach (var p in new[] { "ptb-lstm-1layer", "ptb-lstm-2layer", "ptb-lstm-3layer" })
+            foreach (var scale in new[] { "quick", "full" }) Protocols.Get(p, scale).Validate();   // every protocol still fits
+    }
+
+    [Fact]
     public async Task CtrlC_StopsTheLocalWorkers_StartsNoNewOnes_AndExits130()
     {
         // Was: the interrupted parent counted its killed workers as failed attempts, retried them, started the next
