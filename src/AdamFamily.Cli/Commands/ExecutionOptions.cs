@@ -37,6 +37,9 @@ internal sealed class ExecutionOptions
             foreach (var o in new Option[] { SlurmArgs, SlurmConcurrency, NoWait })
                 if (r.GetResult(o) is { Implicit: false }) throw new ArgumentException($"{o.Name} applies to --executor slurm, not '{name}'.");
         if (name != "local" && r.GetResult(Workers) is { Implicit: false }) throw new ArgumentException($"--workers applies to --executor local, not '{name}'.");
+        if (name == "inprocess")   // nothing is started or retried in-process: these would be silently ignored
+            foreach (var o in new Option[] { Retries, Afm })
+                if (r.GetResult(o) is { Implicit: false }) throw new ArgumentException($"{o.Name} applies to worker processes (--executor local or slurm), not 'inprocess'.");
         var afm = r.GetValue(Afm) is { } a ? AfmCommand.Parse(a) : AfmCommand.Current(typeof(ExecutionOptions).Assembly.Location);
         switch (name)
         {

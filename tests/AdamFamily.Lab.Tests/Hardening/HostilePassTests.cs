@@ -97,6 +97,8 @@ public class HostilePassTests : IDisposable
         AssertBadInput(Afm("toy", "--grid", "1e-4:1:8", "--out", o), "--grid", "--search");          // was: no search, grid ignored
         AssertBadInput(Afm("bench", "--smoke", "--epochs", "5"), "--epochs", "--train");              // was: ignored without --train
         AssertBadInput(Afm("compare", "--task", "synthetic", "--arm", "adam", "--data", _dir.Path, "--out", o), "data", "synthetic");   // was: ignored
+        AssertBadInput(Afm("compare", "--task", "synthetic", "--arm", "adam", "--executor", "inprocess", "--retries", "5", "--out", o), "--retries", "inprocess");
+        AssertBadInput(Afm("compare", "--task", "synthetic", "--arm", "adam", "--executor", "inprocess", "--afm", "/x/afm", "--out", o), "--afm", "inprocess");
         // Was: exit 3, "internal error (ArithmeticException)": the overshoot overflowed to NaN.
         AssertBadInput(Afm("theory", "stability", "--factors", "1e300", "--out", o), "--factors", "overflows");
         AssertBadInput(Afm("theory", "stability", "--factors", "9.99", "--steps", "100000", "--out", o), "--factors", "--steps 100000");
