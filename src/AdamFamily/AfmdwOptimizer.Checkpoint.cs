@@ -19,6 +19,7 @@ public partial class AfmdwOptimizer
     /// </summary>
     public void SaveCheckpoint(string path)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var full = Path.GetFullPath(path);
         var folder = Path.GetDirectoryName(full)!;
         // Named for the caller's path (not the temporary file's, which is what the OS would report).
@@ -44,6 +45,7 @@ public partial class AfmdwOptimizer
     /// <summary>Writes a checkpoint (format version 2, with its CRC-32) to a stream.</summary>
     public void SaveCheckpoint(Stream stream)
     {
+        ArgumentNullException.ThrowIfNull(stream);
         stream.WriteByte(0); // version-1 files start with the class name's non-zero length
         using var raw = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         RecordHeader.Write(raw, RecordHeader.Container, ContainerVersion);
@@ -72,6 +74,7 @@ public partial class AfmdwOptimizer
     /// </summary>
     public void LoadCheckpoint(string path)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (Directory.Exists(path)) throw new FileNotFoundException($"{GetType().Name}: checkpoint '{path}' is a folder, not a checkpoint file. Nothing was loaded.", path);
         if (!File.Exists(path)) throw new FileNotFoundException($"{GetType().Name}: checkpoint '{path}' does not exist.", path);
         using var stream = File.OpenRead(path);
@@ -79,7 +82,7 @@ public partial class AfmdwOptimizer
     }
 
     /// <summary>As <see cref="LoadCheckpoint(string)"/> from a stream positioned at a checkpoint (bytes after it are left unread).</summary>
-    public void LoadCheckpoint(Stream stream) => Load(stream, "checkpoint stream", wholeStream: false);
+    public void LoadCheckpoint(Stream stream) => Load(stream ?? throw new ArgumentNullException(nameof(stream)), "checkpoint stream", wholeStream: false);
 
     internal static NotSupportedException BaseLoadNotSupported() => new(
         "AdamFamily optimizers load checkpoints with LoadCheckpoint(path) (all or nothing, checksummed); TorchSharp's " +

@@ -57,6 +57,12 @@ public class HostilePassTests
             Assert.DoesNotContain(".tmp", d.Message);
             Assert.Contains("is a folder", Assert.Throws<IOException>(() => opt.SaveCheckpoint(dir)).Message);
             Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+            // null or empty arguments: ArgumentException naming the parameter (was NullReferenceException from inside).
+            Assert.Throws<ArgumentNullException>(() => opt.LoadCheckpoint((Stream)null!));
+            Assert.Throws<ArgumentNullException>(() => opt.SaveCheckpoint((Stream)null!));
+            Assert.ThrowsAny<ArgumentException>(() => opt.LoadCheckpoint(""));
+            Assert.Throws<ArgumentNullException>(() => ParameterGroups.DecayAndNoDecay(null!));
+            Assert.Equal(m, opt.StateOf(ps[0]).M!.detach().to_type(ScalarType.Float64).data<double>().ToArray());
             Assert.Equal(m, opt.StateOf(ps[0]).M!.detach().to_type(ScalarType.Float64).data<double>().ToArray());
         }
         finally { Directory.Delete(dir, true); }
