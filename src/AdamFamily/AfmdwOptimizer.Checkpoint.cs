@@ -1,3 +1,4 @@
+using AdamFamily.Rules;
 using AdamFamily.Checkpoints;
 using TorchSharp.Modules;
 using static TorchSharp.torch.optim;
@@ -131,6 +132,8 @@ public partial class AfmdwOptimizer
                 throw new InvalidDataException($"{GetType().Name}: {what} is corrupt ({e.GetType().Name}: {e.Message}); nothing was loaded.", e);
             }
 
+            CheckStatePrecision(what, groups, stagedOptions, stagedStates);
+
             // Everything read and checked: commit.
             for (int i = 0; i < groups.Count; i++) groups[i].Options.LoadStateDict(stagedOptions[i]);
             int k = 0;
@@ -158,6 +161,25 @@ public partial class AfmdwOptimizer
         var bytes = reader.ReadBytes(length);
         if (bytes.Length != length) throw new EndOfStreamException("the header ends early");
         return System.Text.Encoding.UTF8.GetString(bytes);
+    }
+
+    // A checkpoint's state precision must be this optimizer's: loading is never a silent reinterpretation of the
+    // stored bytes, nor a silent change of what the user constructed.
+    private void CheckStatePrecision(string what, List<ParamGroup> groups, List<AfmdwOptions> stagedOptions, List<ParameterState> stagedStates)
+    {
+        int k = 0;
+        for (int i = 0; i < groups.Count; i++)
+        {
+            var mine = groups[i].Options.StatePrecision ?? StatePrecision.Float32;
+            var theirs = stagedOptions[i].StatePrecision ?? StatePrecision.Float32;
+            if (mine != theirs)
+                throw new InvalidDataException(
+                    $"{GetType().Name}: {what} holds {theirs.Name()} optimizer state (group {i}) but this optimizer uses state_precision={mine.Name()}. " +
+                    $"Construct the optimizer with state_precision={theirs.Name()} to load it; nothing was loaded.");
+            foreach (var _ in groups[i].Params)
+                if (stagedStates[k++].Precision != theirs)
+                    throw new InvalidDataException($"{GetType().Name}: {what} is inconsistent: group {i}'s options say state_precision={theirs.Name()} but a parameter's state is {stagedStates[k - 1].Precision.Name()}; nothing was loaded.");
+        }
     }
 
     private void ReadBody(BinaryReader reader, string name, List<ParamGroup> groups, List<AfmdwOptions> stagedOptions, List<ParameterState> stagedStates)
@@ -205,7 +227,9 @@ public partial class AfmdwOptimizer
             if (state_dict.State[i] is not ParameterState src)
                 throw new ArgumentException($"{GetType().Name}: state {i} is a {state_dict.State[i].GetType().Name}, not an AdamFamily state.");
             var mine = (ParameterState)sd.State[i];
-            var stateType = ParameterState.StateType(mine.Parameter.dtype);
+            if (src.Precision != mine.Precision)
+                throw new ArgumentException($"{GetType().Name}: state {i} is {src.Precision.Name()} state; this optimizer's is {mine.Precision.Name()} (state_precision): it is not reinterpreted.");
+            var stateType = Execution.StateCodecTensors.StorageType(mine.Precision, ParameterState.StateType(mine.Parameter.dtype));
             foreach (var (t, n) in new[] { (src.M, "m"), (src.V, "v"), (src.VMax, "v_max") })
             {
                 if (t is null) continue;

@@ -86,7 +86,7 @@ public partial class AfmdwOptimizer
 
             // 2. Non-finite gradients, before any write: a parallel read-only pass over the kernel's
             //    gradients (the one extra pass this policy costs), then the others.
-            if (NonFinitePolicy != NonFinitePolicy.Propagate)
+            if (NonFinitePolicy != NonFinitePolicy.Propagate && !_gradientsKnownFinite)
             {
                 int badJob = _batch.JobCount > 0 ? _batch.FindNonFinite(pool, threads) : -1;
                 int bad = -1;
@@ -121,6 +121,7 @@ public partial class AfmdwOptimizer
         }
         finally
         {
+            _gradientsKnownFinite = false;
             for (int i = 0; i < _pendingCount; i++)
             {
                 ref var pend = ref _pending[i];

@@ -1,4 +1,5 @@
 using AdamFamily.Checkpoints;
+using AdamFamily.Execution;
 using AdamFamily.Rules;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -10,11 +11,13 @@ namespace AdamFamily;
 /// The state of one parameter tensor: the step scalars and the moment buffers m, v (and v_max), each of
 /// the parameter's shape and device. Their dtype is the parameter's, except for half-precision parameters
 /// (float16, bfloat16), whose state is float32: the step is computed in float32 and rounded once into the
-/// parameter, as PyTorch's fused paths do. Buffers a rule does not use are null.
+/// parameter, as PyTorch's fused paths do. With <see cref="AfmdwOptions.StatePrecision"/> bfloat16 or int8 the
+/// buffers hold bfloat16 values or 8-bit codes with per-block scales (docs/low-precision-state.md). Buffers a rule
+/// does not use are null.
 /// </summary>
 public sealed class ParameterState : OptimizerState, IDisposable
 {
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2; // 2: + state precision, rounding seed, int8 block scales
 
     internal ParameterState(Parameter parameter) : base(parameter) { _param = parameter; }
 
@@ -26,12 +29,36 @@ public sealed class ParameterState : OptimizerState, IDisposable
     public StepScalars Scalars { get; internal set; } = StepScalars.Initial;
     /// <summary>The number of steps this parameter has taken.</summary>
     public long Step => Scalars.Step;
-    /// <summary>The first moment m (null when the rule keeps none).</summary>
+    /// <summary>The first moment m (null when the rule keeps none; for low-precision state its bfloat16 values or int8 codes).</summary>
     public Tensor? M { get; private set; }
-    /// <summary>The second moment v (null when the rule keeps none).</summary>
+    /// <summary>The second moment v (null when the rule keeps none; stored as <see cref="M"/>).</summary>
     public Tensor? V { get; private set; }
-    /// <summary>AMSGrad's running maximum of v (null otherwise).</summary>
+    /// <summary>AMSGrad's running maximum of v (null otherwise; stored as <see cref="M"/>).</summary>
     public Tensor? VMax { get; private set; }
+    /// <summary>int8 state: the float32 scale (absolute maximum) of each block of 256 elements of m; otherwise null.</summary>
+    public Tensor? MScale { get; private set; }
+    /// <summary>int8 state: the block scales of v.</summary>
+    public Tensor? VScale { get; private set; }
+    /// <summary>int8 state: the block scales of v_max.</summary>
+    public Tensor? VMaxScale { get; private set; }
+
+    /// <summary>How the buffers are stored (fixed when they are created).</summary>
+    public StatePrecision Precision { get; private set; }
+
+    /// <summary>The seed of this parameter's stochastic-rounding bits: its ordinal in the optimizer (saved in checkpoints).</summary>
+    public ulong RoundingSeed { get; internal set; }
+
+    /// <summary>Bytes the moment buffers (and int8 block scales) occupy.</summary>
+    public long StateBytes
+    {
+        get
+        {
+            long sum = 0;
+            foreach (var t in new[] { M, V, VMax, MScale, VScale, VMaxScale })
+                if (t is not null) sum += t.numel() * t.element_size();
+            return sum;
+        }
+    }
 
     /// <summary>The dtype of the state (and of the step's arithmetic) for a parameter of dtype <paramref name="parameter"/>.</summary>
     public static ScalarType StateType(ScalarType parameter) => parameter is ScalarType.Float16 or ScalarType.BFloat16 ? ScalarType.Float32 : parameter;
@@ -46,14 +73,18 @@ public sealed class ParameterState : OptimizerState, IDisposable
     internal void EnsureBuffers(UpdateRule rule, double initialAccumulator)
     {
         bool lacks = (rule.HasFirstMoment && M is null) || (rule.Estimator is not null && V is null) || (rule.Estimator is { KeepsMax: true } && VMax is null);
-        if (!lacks) return;
+        if (!lacks && rule.StatePrecision == Precision) return;
+        if (rule.StatePrecision != Precision && (M is not null || V is not null || VMax is not null))
+            throw new InvalidOperationException(
+                $"state_precision changed from {Precision.Name()} to {rule.StatePrecision.Name()} after the optimizer state was created; " +
+                "the state is not converted silently. Create a new optimizer with the new state_precision.");
+        Precision = rule.StatePrecision;
         using var _ = no_grad();
         var dtype = StateType(_param.dtype);
-        if (rule.HasFirstMoment && M is null) M = zeros_like(_param, dtype: dtype).DetachFromDisposeScope();
-        if (rule.Estimator is not null && V is null)
-            V = (initialAccumulator == 0 ? zeros_like(_param, dtype: dtype) : full_like(_param, initialAccumulator, dtype: dtype)).DetachFromDisposeScope();
+        if (rule.HasFirstMoment && M is null) (M, MScale) = StateCodecTensors.Create(_param, dtype, Precision, 0.0, signed: true);
+        if (rule.Estimator is not null && V is null) (V, VScale) = StateCodecTensors.Create(_param, dtype, Precision, initialAccumulator, signed: false);
         if (rule.Estimator is { KeepsMax: true } && VMax is null)
-            VMax = (V is null ? zeros_like(_param) : V.clone()).DetachFromDisposeScope();
+            (VMax, VMaxScale) = StateCodecTensors.Create(_param, dtype, Precision, V is null ? 0.0 : initialAccumulator, signed: false);
     }
 
     /// <summary>Writes this state as a checkpoint record (used by TorchSharp's base-class save and by <see cref="AfmdwOptimizer.SaveCheckpoint(string)"/>).</summary>
@@ -61,9 +92,17 @@ public sealed class ParameterState : OptimizerState, IDisposable
     {
         RecordHeader.Write(writer, RecordHeader.State, FormatVersion);
         writer.Write(Scalars.Step); writer.Write(Scalars.Beta1Product); writer.Write(Scalars.Beta2Product); writer.Write(Scalars.MuProduct);
+        writer.Write(Precision.Name());
+        writer.Write(RoundingSeed);
         WriteBuffer(writer, M);
         WriteBuffer(writer, V);
         WriteBuffer(writer, VMax);
+        if (Precision == StatePrecision.Int8)
+        {
+            WriteBuffer(writer, MScale);
+            WriteBuffer(writer, VScale);
+            WriteBuffer(writer, VMaxScale);
+        }
     }
 
     /// <summary>
@@ -79,7 +118,7 @@ public sealed class ParameterState : OptimizerState, IDisposable
     /// </summary>
     internal static ParameterState ReadFrom(BinaryReader reader, Parameter parameter)
     {
-        RecordHeader.Read(reader, RecordHeader.State, FormatVersion, "parameter state", "the checkpoint was written by another optimizer library.");
+        int version = RecordHeader.Read(reader, RecordHeader.State, FormatVersion, "parameter state", "the checkpoint was written by another optimizer library.");
         var s = new ParameterState(parameter);
         try
         {
@@ -88,9 +127,26 @@ public sealed class ParameterState : OptimizerState, IDisposable
             if (!(scalars.Beta1Product is >= 0 and <= 1) || !(scalars.Beta2Product is >= 0 and <= 1) || !double.IsFinite(scalars.MuProduct))
                 throw new InvalidDataException($"the checkpoint holds impossible running products (β₁: {scalars.Beta1Product}, β₂: {scalars.Beta2Product}, μ: {scalars.MuProduct}).");
             s.Scalars = scalars;
-            s.M = ReadBuffer(reader, parameter, "m", nonNegative: false);
-            s.V = ReadBuffer(reader, parameter, "v", nonNegative: true);
-            s.VMax = ReadBuffer(reader, parameter, "v_max", nonNegative: true);
+            if (version >= 2)
+            {
+                var precision = reader.ReadString();
+                try { s.Precision = StatePrecisions.Parse(precision); }
+                catch (ArgumentException) { throw new InvalidDataException($"the checkpoint holds an unknown state precision '{precision}'."); }
+                s.RoundingSeed = reader.ReadUInt64();
+            }
+            var stored = StateCodecTensors.StorageType(s.Precision, StateType(parameter.dtype));
+            long[] scaleShape = { StateCodecTensors.Blocks(parameter.numel()) };
+            s.M = ReadBuffer(reader, parameter, "m", stored, parameter.shape, nonNegative: false);
+            s.V = ReadBuffer(reader, parameter, "v", stored, parameter.shape, nonNegative: true);
+            s.VMax = ReadBuffer(reader, parameter, "v_max", stored, parameter.shape, nonNegative: true);
+            if (s.Precision == StatePrecision.Int8)
+            {
+                s.MScale = ReadBuffer(reader, parameter, "m scale", ScalarType.Float32, scaleShape, nonNegative: true);
+                s.VScale = ReadBuffer(reader, parameter, "v scale", ScalarType.Float32, scaleShape, nonNegative: true);
+                s.VMaxScale = ReadBuffer(reader, parameter, "v_max scale", ScalarType.Float32, scaleShape, nonNegative: true);
+                if ((s.M is null) != (s.MScale is null) || (s.V is null) != (s.VScale is null) || (s.VMax is null) != (s.VMaxScale is null))
+                    throw new InvalidDataException("the checkpoint's int8 state lacks the block scales of a buffer.");
+            }
             return s;
         }
         catch { s.Dispose(); throw; }
@@ -110,7 +166,7 @@ public sealed class ParameterState : OptimizerState, IDisposable
         writer.Write(cpu.bytes);
     }
 
-    private static Tensor? ReadBuffer(BinaryReader reader, Parameter parameter, string name, bool nonNegative)
+    private static Tensor? ReadBuffer(BinaryReader reader, Parameter parameter, string name, ScalarType expected, long[] expectedShape, bool nonNegative)
     {
         if (!reader.ReadBoolean()) return null;
         var dtype = (ScalarType)reader.ReadInt32();
@@ -118,10 +174,9 @@ public sealed class ParameterState : OptimizerState, IDisposable
         if (rank < 0 || rank > 64) throw new InvalidDataException($"the stored {name} buffer has an impossible rank {rank}.");
         var shape = new long[rank];
         for (int i = 0; i < rank; i++) shape[i] = reader.ReadInt64();
-        var expected = StateType(parameter.dtype);
-        if (dtype != expected || !shape.SequenceEqual(parameter.shape))
+        if (dtype != expected || !shape.SequenceEqual(expectedShape))
             throw new InvalidDataException(
-                $"the stored {name} buffer is {dtype}[{string.Join(",", shape)}] but this parameter's state is {expected}[{string.Join(",", parameter.shape)}]: the checkpoint belongs to another model or optimizer configuration.");
+                $"the stored {name} buffer is {dtype}[{string.Join(",", shape)}] but this parameter's state needs {expected}[{string.Join(",", expectedShape)}]: the checkpoint belongs to another model or optimizer configuration.");
         var t = empty(shape, dtype, CPU).DetachFromDisposeScope();
         try
         {
@@ -157,9 +212,14 @@ public sealed class ParameterState : OptimizerState, IDisposable
         if (source is not ParameterState s)
             throw new InvalidDataException($"cannot load a {source.GetType().Name} into an AdamFamily parameter state.");
         Scalars = s.Scalars;
+        Precision = s.Precision;
+        RoundingSeed = s.RoundingSeed;
         M = Replace(M, s.M);
         V = Replace(V, s.V);
         VMax = Replace(VMax, s.VMax);
+        MScale = Replace(MScale, s.MScale);
+        VScale = Replace(VScale, s.VScale);
+        VMaxScale = Replace(VMaxScale, s.VMaxScale);
     }
 
     private Tensor? Replace(Tensor? mine, Tensor? theirs)
@@ -178,15 +238,17 @@ public sealed class ParameterState : OptimizerState, IDisposable
     /// <summary>Whether the other state has the same scalars and (allclose) buffers.</summary>
     public override bool ApproximatelyEquals(OptimizerState other)
     {
-        if (other is not ParameterState o || o.Scalars != Scalars) return false;
-        static bool Same(Tensor? a, Tensor? b) => (a is null && b is null) || (a is not null && b is not null && a.allclose(b));
-        return Same(M, o.M) && Same(V, o.V) && Same(VMax, o.VMax);
+        if (other is not ParameterState o || o.Scalars != Scalars || o.Precision != Precision) return false;
+        static bool Same(Tensor? a, Tensor? b) => (a is null && b is null)
+            || (a is not null && b is not null && a.dtype == b.dtype && (a.is_floating_point() ? a.allclose(b) : a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>()));
+        return Same(M, o.M) && Same(V, o.V) && Same(VMax, o.VMax) && Same(MScale, o.MScale) && Same(VScale, o.VScale) && Same(VMaxScale, o.VMaxScale);
     }
 
     /// <summary>Moves the buffers to <paramref name="device"/>.</summary>
     public override void to(Device device)
     {
         M = Move(M, device); V = Move(V, device); VMax = Move(VMax, device);
+        MScale = Move(MScale, device); VScale = Move(VScale, device); VMaxScale = Move(VMaxScale, device);
     }
 
     private static Tensor? Move(Tensor? t, Device device)
@@ -205,7 +267,7 @@ public sealed class ParameterState : OptimizerState, IDisposable
     /// <summary>Releases the buffers.</summary>
     public void Dispose()
     {
-        M?.Dispose(); V?.Dispose(); VMax?.Dispose();
-        M = V = VMax = null;
+        M?.Dispose(); V?.Dispose(); VMax?.Dispose(); MScale?.Dispose(); VScale?.Dispose(); VMaxScale?.Dispose();
+        M = V = VMax = MScale = VScale = VMaxScale = null;
     }
 }

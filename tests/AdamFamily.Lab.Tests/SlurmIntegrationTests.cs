@@ -18,7 +18,7 @@ public sealed class SlurmFactAttribute : FactAttribute
     }
 }
 
-/// <summary>afm compare --executor slurm against a real single-node Slurm: same numbers as the local executor, failures, double submission, no sbatch.</summary>
+/// <summary>afm compare and afm tune --executor slurm against a real single-node Slurm: same numbers as the local executor, failures, double submission, no sbatch.</summary>
 public class SlurmIntegrationTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("afm-slurm-").FullName;
@@ -77,6 +77,44 @@ public class SlurmIntegrationTests : IDisposable
         (code, output) = Afm(null, "status", slurm);
         Assert.True(code == 0, output);
         Assert.Contains("4 done", output);
+        Assert.DoesNotContain("failed", output);
+    }
+
+    [SlurmFact]
+    public void Tune_OnSlurm_SubmitsTheTrialsThenTheFinalRuns_AndMatchesTheLocalExecutor()
+    {
+        Assert.True(SlurmCli.Check().Ok, "CI=true requires a running Slurm cluster");
+        var slurm = Path.Combine(_dir, "tune-slurm");
+        // --no-wait: phase 1 is submitted and afm returns; the final runs need the trials' selection.
+        var (code, output) = Afm(null, TuneExecutionTests.Args(slurm, "--executor", "slurm", "--no-wait"));
+        Assert.True(code == 0, output);
+        Assert.Contains("phase 1, 4 trial(s)", output);
+        Assert.Contains("rerun this same command", output);
+        var job = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Last();
+        Assert.Matches("^[0-9]+$", job);
+        Assert.Contains("#SBATCH --array=0-3", File.ReadAllText(Path.Combine(slurm, "trials", "slurm", "array.sbatch")));
+        var deadline = DateTime.UtcNow.AddMinutes(5);
+        while (SlurmCli.QueuedTasks(job).Count > 0 && DateTime.UtcNow < deadline) Thread.Sleep(500);
+        Assert.Empty(SlurmCli.QueuedTasks(job));
+        Assert.False(File.Exists(Path.Combine(slurm, "experiment.json")));
+
+        // The same command (waiting this time): every trial is reused, phase 2 is one more array, then the summary.
+        (code, output) = Afm(null, TuneExecutionTests.Args(slurm, "--executor", "slurm"));
+        Assert.True(code == 0, output);
+        Assert.Contains("selected on validation", output);
+        Assert.Contains("submitted Slurm job", output);
+        Assert.Equal(4, output.Split('\n').Count(l => l.Contains("trial s0-t") && l.Contains("reused from an earlier call")));
+        Assert.Contains("#SBATCH --array=0-3", File.ReadAllText(Path.Combine(slurm, "slurm", "array.sbatch")));
+
+        var local = Path.Combine(_dir, "tune-local");
+        (code, output) = Afm(null, TuneExecutionTests.Args(local, "--executor", "local", "--workers", "2"));
+        Assert.True(code == 0, output);
+        Assert.Equal(TuneExecutionTests.Selection(local), TuneExecutionTests.Selection(slurm));
+        Assert.Equal(TuneExecutionTests.Numbers(local), TuneExecutionTests.Numbers(slurm));
+
+        (code, output) = Afm(null, "status", slurm);
+        Assert.True(code == 0, output);
+        Assert.Equal(2, output.Split('\n').Count(l => l.Trim() == "4 done"));
         Assert.DoesNotContain("failed", output);
     }
 

@@ -104,17 +104,17 @@ public class TuneTests : IDisposable
         int batches = 0;
         // 4 batches per run; trials go (trial 0: adam, adamd), (trial 1: adam, adamd): kill inside the third.
         Assert.ThrowsAny<OperationCanceledException>(() => TuneRunner.Run(s, resumedDir, progress: _ => { if (++batches == 2 * 4 + 2) cts.Cancel(); }, cancel: cts.Token));
-        Assert.NotNull(TuneUnits.TryLoadTrial(resumedDir, "adamd", 0, 0));
-        Assert.Null(TuneUnits.TryLoadTrial(resumedDir, "adam", 0, 1));
+        Assert.True(File.Exists(Path.Combine(resumedDir, "trials", "adamd-s0-t0.jsonl")));
+        Assert.False(File.Exists(Path.Combine(resumedDir, "trials", "adam-s0-t1.jsonl")));
         var reused = new List<string>();
-        var (resumed, resumedSummary) = TuneRunner.Run(s, resumedDir, unitDone: (u, r, _) => { if (r) reused.Add(u.ToString()); });
-        Assert.Equal(new[] { "adam study 0 trial 0", "adamd study 0 trial 0" }, reused);
+        var (resumed, resumedSummary) = TuneRunner.Run(s, resumedDir, unitDone: (u, r) => { if (r) reused.Add($"{u.Arm.Name} {u.Trial}"); });
+        Assert.Equal(new[] { "adam s0-t0", "adamd s0-t0" }, reused);
         Assert.Equal(straight.Arms.Select(a => a.Selected.Optimizer), resumed.Arms.Select(a => a.Selected.Optimizer));
         Assert.Equal(straight.Arms.SelectMany(a => a.Trials.Select(t => t.ValidationMetric)), resumed.Arms.SelectMany(a => a.Trials.Select(t => t.ValidationMetric)));
         Assert.Equal(straightSummary.Arms.Select(a => a.FinalBySeed), resumedSummary.Arms.Select(a => a.FinalBySeed));
 
         // The files the issue asks for; the final runs are the comparison's own, judged on test.
-        foreach (var f in new[] { "tune.json", "tune-settings.json", "summary.json", "summary.csv", "experiment.json", "runs/adam-seed0.jsonl", "trials/adamd-s0-t1.json" })
+        foreach (var f in new[] { "tune.json", "tune-settings.json", "summary.json", "summary.csv", "experiment.json", "runs/adam-seed0.jsonl", "plan.json", "trials/adamd-s0-t1.jsonl", "trials/plan.json", "trials/experiment.json" })
             Assert.True(File.Exists(Path.Combine(resumedDir, f)), f);
         var summary = ComparisonSummary.FromJson(File.ReadAllText(Path.Combine(resumedDir, "summary.json")));
         Assert.Equal(resumed.Arms.Select(a => a.Selected.Optimizer), summary.Settings.Arms.Select(a => a.Optimizer));
@@ -132,6 +132,10 @@ public class TuneTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => TuneRunner.Run(s with { Trials = 3 }, resumedDir));
         File.WriteAllText(Path.Combine(_dir, "mine.txt"), "user file");
         Assert.Contains("not empty", Assert.Throws<InvalidOperationException>(() => TuneRunner.Run(s, _dir)).Message);
+        // A comparison never writes into a tuning study (its final runs are a comparison, its trials a plan of their own), nor tune into its trials.
+        foreach (var inside in new[] { resumedDir, Path.Combine(resumedDir, "trials") })
+            Assert.Contains("belongs to the tuning study", Assert.Throws<InvalidOperationException>(() => ComparisonRunner.Run(s.Experiment, inside)).Message);
+        Assert.Contains("holds the trials of the tuning study", Assert.Throws<InvalidOperationException>(() => TuneRunner.Run(s, Path.Combine(resumedDir, "trials"))).Message);
     }
 
     [Fact]
@@ -154,11 +158,9 @@ public class TuneTests : IDisposable
     {
         var s = Tiny(new ArmSpec("adam", "adam:lr=1e-3"));
         s = s with { Trials = 3 };
-        var dir = Path.Combine(_dir, "edge");
-        foreach (var (trial, lr, metric) in new[] { (0, 2e-4, 50.0), (1, 9.8e-3, 70.0), (2, 1e-3, 60.0) })
-            LabFiles.WriteJson(new TrialResult("adam", 0, trial, TuneSettings.TuningSeedBase + trial, $"adam:lr={lr},weight_decay=1e-4",
-                new Dictionary<string, double> { ["lr"] = lr, ["weight_decay"] = 1e-4 }, metric, false, null, Array.Empty<EpochMetrics>()), TuneUnits.TrialPath(dir, "adam", 0, trial));
-        var tune = TuneRunner.Select(s, dir);
+        var trials = new (int Trial, double Lr, double Metric)[] { (0, 2e-4, 50.0), (1, 9.8e-3, 70.0), (2, 1e-3, 60.0) }.Select(x => new TrialResult("adam", 0, x.Trial, TuneSettings.TuningSeedBase + x.Trial, $"adam:lr={x.Lr},weight_decay=1e-4",
+            new Dictionary<string, double> { ["lr"] = x.Lr, ["weight_decay"] = 1e-4 }, x.Metric, false, null, Array.Empty<EpochMetrics>())).ToList();
+        var tune = TuneRunner.Select(s, trials);
         var a = tune.Arms.Single();
         Assert.Equal(1, a.Selected.Trial);
         var w = Assert.Single(a.EdgeWarnings);

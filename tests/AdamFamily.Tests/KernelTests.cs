@@ -309,6 +309,8 @@ public class KernelAllocationTests
     [InlineData("amsgradd", "", "skip")]
     [InlineData("nadam", "", "throw")]
     [InlineData("sgd", "momentum=0.9", "throw")]
+    [InlineData("adamw", "state_precision=bfloat16", "throw")]
+    [InlineData("amsgradd", "state_precision=int8", "propagate")]
     public void SteadyStateKernelStep_AllocatesNothing(string preset, string options, string policy)
     {
         using var scope = NewDisposeScope();

@@ -11,7 +11,7 @@ public class OptionSchemaTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("afm-schema-").FullName;
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static readonly string[] Common = { "lr", "betas", "beta1", "beta2", "eps", "weight_decay", "maximize", "stability_check" };
+    private static readonly string[] Common = { "lr", "betas", "beta1", "beta2", "eps", "weight_decay", "maximize", "stability_check", "state_precision" };
     private static readonly string[] AfmdwKeys = Common.Concat(new[] { "estimator", "nesterov", "eps_mode", "decay", "bias_correction", "initial_accumulator", "theta_schedule", "tau_schedule" }).ToArray();
 
     public static IEnumerable<object[]> AcceptedKeys() => new[]
@@ -92,11 +92,11 @@ public class OptionSchemaTests : IDisposable
             LearningRate = 3e-4, Beta1 = 0.8, Beta2 = 0.95, Eps = 1e-6, WeightDecay = 1e-3, Estimator = "yogi", Direction = Direction.Nesterov,
             EpsMode = EpsMode.Outside, Decay = DecayPlacement.Decoupled, BiasCorrection = false, Maximize = true, InitialAccumulator = 1e-5,
             ThetaSchedule = MomentSchedule.Diminishing(5, 0.7), TauSchedule = MomentSchedule.LrTied, Rectify = true, Momentum = 0.3,
-            Dampening = 0.1, Nesterov = true, MomentumDecay = 5e-3, StabilityCheck = false,
+            Dampening = 0.1, Nesterov = true, MomentumDecay = 5e-3, StabilityCheck = false, StatePrecision = StatePrecision.BFloat16,
         };
         Assert.All(OptionSchema.All, o => Assert.NotEqual(o.DefaultValue, set.Get(o)));
         using (var a = new Afmdw(ps, set)) a.SaveCheckpoint(path);
-        using var b = new Afmdw(ps);
+        using var b = new Afmdw(ps, new AfmdwOptions { StatePrecision = StatePrecision.BFloat16 }); // another precision is refused (LowPrecisionStateTests)
         b.LoadCheckpoint(path);
         foreach (var option in OptionSchema.All) Assert.Equal(set.Get(option), b.Groups[0].Options.Get(option));
     }

@@ -12,14 +12,29 @@ namespace AdamFamily.Cli.Commands;
 /// </summary>
 internal sealed class ExecutionOptions
 {
-    public readonly Option<string> Executor = new("--executor") { Description = "Where units (arm × seed) run: local (worker processes on this machine, default), slurm (a job array), inprocess (one after another in this process).", DefaultValueFactory = _ => "local" };
+    public readonly Option<string> Executor;
     public readonly Option<int?> Workers = new("--workers") { Description = "local: units at once (default: cores / threads per run)." };
     public readonly Option<int?> ThreadsPerRun = new("--threads-per-run") { Description = "LibTorch threads each unit pins, whatever runs it (default: local cores / workers, slurm 1, inprocess all cores)." };
     public readonly Option<int> Retries = new("--retries") { Description = "Reruns of a unit whose worker or array task ended without a result (default 1).", DefaultValueFactory = _ => 1 };
     public readonly Option<string?> SlurmArgs = new("--slurm-args") { Description = "slurm: sbatch options passed through, given with = as they start with --: --slurm-args=\"--partition=gpu --time=2:00:00 --gres=gpu:1\"." };
     public readonly Option<int?> SlurmConcurrency = new("--slurm-concurrency") { Description = "slurm: at most K array tasks at once (%K)." };
-    public readonly Option<bool> NoWait = new("--no-wait") { Description = "slurm: return after submission, printing the job id (then afm status / afm summarize DIR)." };
+    public readonly Option<bool> NoWait;
     public readonly Option<string?> Afm = new("--afm") { Description = "slurm/local: the afm the workers run (an apphost path, an afm.dll, or a command on the nodes' PATH; default: this afm)." };
+
+    /// <param name="tune">Word the options for afm tune: its units are trials, then final runs, one Slurm job each.</param>
+    public ExecutionOptions(bool tune)
+    {
+        Executor = new("--executor")
+        {
+            Description = $"Where units ({(tune ? "arm × trial, then arm × final seed" : "arm × seed")}) run: local (worker processes on this machine, default), slurm (a job array{(tune ? " per phase" : "")}), inprocess (one after another in this process).",
+            DefaultValueFactory = _ => "local",
+        };
+        NoWait = new("--no-wait")
+        {
+            Description = tune ? "slurm: return after submitting a phase, printing the job id; when the job is done rerun the same command (phase 1 done: it submits phase 2; phase 2 done: it summarises)."
+                : "slurm: return after submission, printing the job id (then afm status / afm summarize DIR).",
+        };
+    }
 
     public IEnumerable<Option> All => new Option[] { Executor, Workers, ThreadsPerRun, Retries, SlurmArgs, SlurmConcurrency, NoWait, Afm };
 
@@ -65,12 +80,23 @@ internal sealed class ExecutionOptions
             ? TimeSpan.FromSeconds(s) : TimeSpan.FromSeconds(2);
 }
 
-/// <summary>Progress of a plan's units on screen: a bar per arm (epochs over its seeds), a line per finished unit, and the unit counts.</summary>
+/// <summary>Progress of a plan's units on screen: a bar per arm (epochs over its units), a line per finished unit, and the unit counts.</summary>
 internal static class UnitProgressView
 {
-    public static ComparisonOutcome Run(ExperimentSettings s, Func<UnitEvents, ComparisonOutcome> execute)
+    /// <summary>A comparison's units: "ARM seed N: final test metric X" (or how the run failed or diverged).</summary>
+    public static ComparisonOutcome Run(ExperimentSettings s, Func<UnitEvents, ComparisonOutcome> execute) =>
+        Run(s, RunPlan.ForComparison(s, 1).Units, (u, run) => $"{Markup.Escape(u.Arm.Name)} seed {u.Seed}: {RunText(s, run)}", execute);
+
+    /// <summary>How a finished run ended, as markup: its final test metric, or where it failed or diverged.</summary>
+    public static string RunText(ExperimentSettings s, RunResult run) =>
+        run.Failed ? $"[red]failed in epoch {run.Failure!.Epoch}: {Markup.Escape(run.Failure.Reason)}[/]"
+        : run.Diverged ? $"[red]diverged at epoch {run.DivergedAtEpoch}[/]"
+        : $"final {Markup.Escape(s.MetricName)} {run.FinalTestMetric:F2}";
+
+    /// <summary>Runs <paramref name="execute"/> under the progress display of <paramref name="units"/>; <paramref name="line"/> is the markup printed when a unit finishes.</summary>
+    public static T Run<T>(ExperimentSettings s, IReadOnlyList<RunUnit> units, Func<RunUnit, RunResult, string> line, Func<UnitEvents, T> execute)
     {
-        ComparisonOutcome? outcome = null;
+        T? outcome = default;
         var plain = Console.IsOutputRedirected;
         AnsiConsole.Progress()
             .AutoClear(false)
@@ -79,13 +105,13 @@ internal static class UnitProgressView
             .Start(ctx =>
             {
                 var gate = new object();
-                var arms = s.Arms.ToDictionary(a => a.Name, a => ctx.AddTask(Markup.Escape(a.Name), maxValue: s.Seeds.Length * s.Epochs));
-                int total = s.Arms.Length * s.Seeds.Length;
-                var units = ctx.AddTask("units", maxValue: total);
+                var arms = units.GroupBy(u => u.Arm.Name).ToDictionary(g => g.Key, g => ctx.AddTask(Markup.Escape(g.Key), maxValue: g.Count() * s.Epochs));
+                int total = units.Count;
+                var bar = ctx.AddTask("units", maxValue: total);
                 var epochs = new Dictionary<int, int>();
                 int done = 0, failed = 0, queued = -1;
                 var running = new HashSet<int>();
-                void Counts() => units.Description = $"units: {done}/{total} done, {running.Count} running{(queued >= 0 ? $", {queued} queued" : "")}, {failed} failed";
+                void Counts() => bar.Description = $"units: {done}/{total} done, {running.Count} running{(queued >= 0 ? $", {queued} queued" : "")}, {failed} failed";
                 void SetEpochs(RunUnit u, int epoch)
                 {
                     int before = epochs.GetValueOrDefault(u.Index);
@@ -102,13 +128,10 @@ internal static class UnitProgressView
                         {
                             running.Remove(u.Index);
                             done++;
-                            units.Increment(1);
+                            bar.Increment(1);
                             SetEpochs(u, s.Epochs);
                             Counts();
-                            string outcomeText = run.Failed ? $"[red]failed in epoch {run.Failure!.Epoch}: {Markup.Escape(run.Failure.Reason)}[/]"
-                                : run.Diverged ? $"[red]diverged at epoch {run.DivergedAtEpoch}[/]"
-                                : $"final {Markup.Escape(s.MetricName)} {run.FinalTestMetric:F2}";
-                            AnsiConsole.MarkupLine($"{Markup.Escape(u.Arm.Name)} seed {u.Seed}: {outcomeText}{(reused ? " [grey](reused from an earlier call)[/]" : "")}");
+                            AnsiConsole.MarkupLine($"{line(u, run)}{(reused ? " [grey](reused from an earlier call)[/]" : "")}");
                         }
                     },
                     AttemptFailed = (u, attempt, retry, reason) =>
@@ -125,21 +148,24 @@ internal static class UnitProgressView
                     Note = text => AnsiConsole.MarkupLine(Markup.Escape(text)),
                 };
                 outcome = execute(events);
-                if (plain) AnsiConsole.WriteLine(units.Description);
+                if (plain) AnsiConsole.WriteLine(bar.Description);
             });
         return outcome!;
     }
 
     /// <summary>Prints the units that failed for good, each with the tail of its log; returns the exit code (2 when every failure was bad input, else 3).</summary>
-    public static int ReportFailures(ComparisonOutcome o)
+    public static int ReportFailures(ComparisonOutcome o) => ReportFailures(o.Execution, o.Missing, o.Dir);
+
+    /// <inheritdoc cref="ReportFailures(ComparisonOutcome)"/>
+    public static int ReportFailures(ExecutionOutcome execution, IReadOnlyList<RunUnit> missing, string dir, string? orElse = null)
     {
-        foreach (var f in o.Execution.Failed)
+        foreach (var f in execution.Failed)
         {
             AnsiConsole.MarkupLine($"[red]failed:[/] {Markup.Escape(f.Unit.Describe())}: {Markup.Escape(f.Reason)}");
             if (f.LogTail is { } tail) AnsiConsole.WriteLine("  | " + tail.Replace("\n", "\n  | "));
         }
-        AnsiConsole.MarkupLine($"[red]{o.Missing.Count} unit(s) have no result[/] ({Markup.Escape(string.Join(", ", o.Missing.Take(8).Select(u => u.Describe())))}{(o.Missing.Count > 8 ? ", ..." : "")}). " +
-                               $"The {Markup.Escape("completed")} units are kept: rerun the same command to retry the rest, or `afm summarize {Markup.Escape(o.Dir)}` for a summary of what is complete.");
-        return o.Execution.Failed.Count > 0 && o.Execution.Failed.All(f => f.BadInput) ? 2 : 3;
+        AnsiConsole.MarkupLine($"[red]{missing.Count} unit(s) have no result[/] ({Markup.Escape(string.Join(", ", missing.Take(8).Select(u => u.Describe())))}{(missing.Count > 8 ? ", ..." : "")}). " +
+                               $"The {Markup.Escape("completed")} units are kept: rerun the same command to retry the rest, {Markup.Escape(orElse ?? $"or `afm summarize {dir}` for a summary of what is complete")}.");
+        return execution.Failed.Count > 0 && execution.Failed.All(f => f.BadInput) ? 2 : 3;
     }
 }

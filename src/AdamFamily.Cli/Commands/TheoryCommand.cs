@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AdamFamily.Lab;
 using AdamFamily.Lab.Theory;
 using Spectre.Console;
 

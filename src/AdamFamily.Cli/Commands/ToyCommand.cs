@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AdamFamily.Lab;
 using AdamFamily.Lab.Theory;
 using Spectre.Console;
 

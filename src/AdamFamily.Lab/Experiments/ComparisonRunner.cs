@@ -36,16 +36,31 @@ public static class ComparisonRunner
     }
 
     /// <summary>
-    /// Validates the settings, the arm labels and the task's data (by loading it), and the executor, all before
-    /// anything is written. Returns the settings with the data path made absolute, and the loaded task.
+    /// Validates the settings, the arm labels and the task's data (by loading it), the results folder and the executor,
+    /// all before anything is written. Returns the settings with the data path made absolute, and the loaded task.
     /// </summary>
-    public static (ExperimentSettings Settings, ILabTask Task) Validate(ExperimentSettings settings, string outDir, IUnitExecutor executor)
+    public static (ExperimentSettings Settings, ILabTask Task) Validate(ExperimentSettings settings, string outDir, IUnitExecutor executor) =>
+        Prepare(settings, outDir, executor, () =>
+        {
+            if (Tuning.TuneRunner.StudyRoot(outDir) is { } study)
+                throw new InvalidOperationException($"--out '{Path.GetFullPath(outDir)}' belongs to the tuning study '{study}' (afm tune); a comparison needs a folder of its own.");
+            ResultsFolder.CheckUsable(outDir);
+        });
+
+    /// <summary>
+    /// What every command that runs units checks before writing anything (compare, and tune for its experiment), in this
+    /// order: the settings, the arm labels, each arm's options (by building its optimizer), the folder
+    /// (<paramref name="checkFolder"/>), the folder path for the executor, the executor itself
+    /// (<see cref="IUnitExecutor.Preflight"/>) and the task's data (by loading it). Returns the settings with the data
+    /// path made absolute, and the loaded task.
+    /// </summary>
+    public static (ExperimentSettings Settings, ILabTask Task) Prepare(ExperimentSettings settings, string outDir, IUnitExecutor executor, Action checkFolder)
     {
         settings = Normalise(settings);
         settings.Validate();
         ResultFileNames.CheckDistinct(settings.Arms.Select(a => a.Name));
         foreach (var arm in settings.Arms) CheckOptimizerOptions(arm);
-        ResultsFolder.CheckUsable(outDir);
+        checkFolder();
         if (executor is SlurmExecutor) SlurmExecutor.CheckDir(Path.GetFullPath(outDir));
         executor.Preflight();
         return (settings, TaskLoader.Load(settings));

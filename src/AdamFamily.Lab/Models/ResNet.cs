@@ -18,22 +18,26 @@ public sealed class ResNet : Module<Tensor, Tensor>
     private readonly AdaptiveAvgPool2d pool;
     private readonly Linear fc;
 
-    /// <summary>Builds a ResNet with <paramref name="blocks"/>[i] BasicBlocks in stage i.</summary>
-    public ResNet(string name, int[] blocks, int inChannels, int classes) : base(name)
+    /// <summary>
+    /// Builds a ResNet with <paramref name="blocks"/>[i] BasicBlocks in stage i; <paramref name="width"/> is the first
+    /// stage's channel count (64; later stages double it), smaller only for scaled-down benchmark runs.
+    /// </summary>
+    public ResNet(string name, int[] blocks, int inChannels, int classes, int width = 64) : base(name)
     {
         ArgumentNullException.ThrowIfNull(blocks);
         if (blocks.Length != 4 || blocks.Any(b => b <= 0)) throw new ArgumentException("Need four positive block counts.", nameof(blocks));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
 
         stem = Sequential(
-            ("conv1", Conv2d(inChannels, 64, kernel_size: 3, stride: 1, padding: 1, bias: false)),
-            ("bn1", BatchNorm2d(64)),
+            ("conv1", Conv2d(inChannels, width, kernel_size: 3, stride: 1, padding: 1, bias: false)),
+            ("bn1", BatchNorm2d(width)),
             ("relu", ReLU()));
 
         var stages = new List<(string, Module<Tensor, Tensor>)>();
-        int[] widths = [64, 128, 256, 512];
-        int channels = 64;
+        int[] widths = [width, 2 * width, 4 * width, 8 * width];
+        int channels = width;
         for (int s = 0; s < 4; s++)
         {
             for (int b = 0; b < blocks[s]; b++)
@@ -45,7 +49,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
         }
         layers = Sequential(stages);
         pool = AdaptiveAvgPool2d(1);
-        fc = Linear(512, classes);
+        fc = Linear(8 * width, classes);
         RegisterComponents();
 
         foreach (var m in modules())
@@ -56,7 +60,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
     }
 
     /// <summary>ResNet-18: [2, 2, 2, 2] BasicBlocks.</summary>
-    public static ResNet ResNet18(int inChannels, int classes) => new(nameof(ResNet18), [2, 2, 2, 2], inChannels, classes);
+    public static ResNet ResNet18(int inChannels, int classes, int width = 64) => new(nameof(ResNet18), [2, 2, 2, 2], inChannels, classes, width);
 
     /// <summary>ResNet-34: [3, 4, 6, 3] BasicBlocks.</summary>
     public static ResNet ResNet34(int inChannels, int classes) => new(nameof(ResNet34), [3, 4, 6, 3], inChannels, classes);

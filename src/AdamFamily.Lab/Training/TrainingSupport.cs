@@ -32,7 +32,8 @@ public static class TrainingSupport
     public static bool Step(AfmdwOptimizer opt, IEnumerable<Parameter> parameters, double? clipGradNorm, bool lastOfEpoch,
         System.Diagnostics.Stopwatch optimizerClock, ref double stationarity)
     {
-        if (clipGradNorm is { } clip) nn.utils.clip_grad_norm_(parameters, clip);
+        // Clipping computes the total norm anyway: a finite one spares the step its own gradient check pass.
+        if (clipGradNorm is { } clip) opt.NoteGradientNorm(nn.utils.clip_grad_norm_(parameters, clip));
         opt.CollectDiagnostics = lastOfEpoch;
         optimizerClock.Start();
         try { opt.step(); }

@@ -1,3 +1,4 @@
+using AdamFamily.Lab.Execution;
 using AdamFamily.Lab.Experiments;
 using AdamFamily.Lab.Reports;
 using AdamFamily.Lab.Training;
@@ -21,13 +22,35 @@ public sealed record TuneArmResult(string Arm, string BaseOptimizer, SearchSpace
 public sealed record TuneResult(string Task, string Metric, bool HigherIsBetter, int Trials, int Studies, long SearchSeed, int[] FinalSeeds,
     string Selection, IReadOnlyList<TuneArmResult> Arms);
 
+/// <summary>The two phases of a tuning study: the trials (DIR/trials), then the final runs of the selected points (DIR).</summary>
+public enum TunePhase { Trials, Final }
+
+/// <summary>How one phase's plan ended: its folder, the executor's outcome, and the units still without a result.</summary>
+public sealed record TunePhaseOutcome(TunePhase Phase, string Dir, RunPlan Plan, ExecutionOutcome Execution, IReadOnlyList<RunUnit> Missing);
+
 /// <summary>
-/// Runs a tuning study: every trial unit (skipping finished ones, so a killed study resumes), the selection on
-/// validation, every final unit, then summary.json / summary.csv (compare's format, judged on test with the §1
-/// rules) and tune.json. Units go through <see cref="TuneUnits.Execute(TuneSettings, TuneUnit, string, ILabTask, Action{RunProgress}?, CancellationToken)"/>.
+/// The end of a tune call. Complete: <see cref="Tune"/> and <see cref="Summary"/> are set. Otherwise
+/// <see cref="Last"/> is the phase that stopped (units missing, or a Slurm job submitted without waiting); a rerun
+/// of the same command continues from there. <see cref="Tune"/> is set once every trial is done.
+/// </summary>
+public sealed record TuneOutcome(string Dir, TunePhaseOutcome Last, TuneResult? Tune, ComparisonSummary? Summary);
+
+/// <summary>
+/// Wraps the execution of one phase (the CLI puts its progress display around it); <paramref name="run"/> executes
+/// the phase's plan with the events it is given.
+/// </summary>
+public delegate TunePhaseOutcome TunePhaseHook(TunePhase phase, RunPlan plan, ExperimentSettings settings, Func<UnitEvents, TunePhaseOutcome> run);
+
+/// <summary>
+/// Runs a tuning study as two plans of units through <see cref="PlanRunner"/> with any executor: phase 1, every arm ×
+/// study × trial in DIR/trials (<see cref="TuneUnits.TrialPlan"/>); then the selection on validation; then phase 2,
+/// every arm at its selected point × the final seeds as a comparison in DIR, judged on test with the §1 rules
+/// (summary.json / summary.csv in compare's format) and tune.json. Finished units are skipped by their hash, so a
+/// killed study, or one whose Slurm job was submitted without waiting, continues where it stopped when rerun.
 /// </summary>
 public static class TuneRunner
 {
+    /// <summary>The study's settings (DIR/tune-settings.json) and its tuning record (DIR/tune.json).</summary>
     public const string SettingsFile = "tune-settings.json", ResultFile = "tune.json";
 
     /// <summary>How a point is selected, as written into tune.json and the report.</summary>
@@ -35,70 +58,152 @@ public static class TuneRunner
         "in each study the best trial by the validation metric after the last epoch (earliest on ties); the selected point is the median of the study bests " +
         "(with an even number of studies the better of the two middle ones)";
 
+    /// <summary>In this process, every unit in turn; throws when a unit could not produce a result.</summary>
     public static (TuneResult Tune, ComparisonSummary Summary) Run(TuneSettings s, string dir,
-        Action<RunProgress>? progress = null, Action<TuneUnit, bool, string>? unitDone = null, CancellationToken cancel = default)
+        Action<RunProgress>? progress = null, Action<RunUnit, bool>? unitDone = null, CancellationToken cancel = default, int? threadsPerRun = null)
     {
+        var options = new RunOptions
+        {
+            ThreadsPerRun = threadsPerRun ?? Environment.ProcessorCount,
+            Events = new UnitEvents { Batch = progress, Finished = (u, _, reused) => unitDone?.Invoke(u, reused) },
+        };
+        var outcome = Execute(Validate(s, dir, options.Executor), dir, options, null, cancel);
+        if (outcome.Summary is null)
+            throw new InvalidOperationException($"{outcome.Last.Phase} units without a result: {string.Join(", ", outcome.Last.Missing.Select(u => u.Describe()))}.");
+        return (outcome.Tune!, outcome.Summary);
+    }
+
+    /// <summary>
+    /// Checks the settings, the search spaces, the folder (a new or empty one, or this study's own), the task's data (by
+    /// loading it) and the executor, all before anything is written. Returns the settings with the data path made
+    /// absolute, and the loaded task.
+    /// </summary>
+    public static (TuneSettings Settings, ILabTask Task) Validate(TuneSettings s, string dir, IUnitExecutor executor)
+    {
+        s = s with { Experiment = ComparisonRunner.Normalise(s.Experiment) };
         s.Validate();
-        dir = Path.GetFullPath(dir);
-        BindSettings(s, dir);
-        ILabTask? task = null;
+        var (experiment, task) = ComparisonRunner.Prepare(s.Experiment, dir, executor, () => CheckFolder(s, Path.GetFullPath(dir)));
+        return (s with { Experiment = experiment }, task);
+    }
+
+    /// <summary>The tuning study a folder belongs to: the folder itself, or its parent when it is a study's trials folder (null when neither).</summary>
+    public static string? StudyRoot(string dir)
+    {
+        dir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
+        if (File.Exists(Path.Combine(dir, SettingsFile))) return dir;
+        var parent = Path.GetDirectoryName(dir);
+        return parent is not null && Path.GetFileName(dir) == TuneUnits.TrialsFolder && File.Exists(Path.Combine(parent, SettingsFile)) ? parent : null;
+    }
+
+    /// <summary>The stored settings of a tuning folder.</summary>
+    public static TuneSettings LoadSettings(string dir)
+    {
+        var path = Path.Combine(dir, SettingsFile);
+        if (!File.Exists(path)) throw new InvalidDataException($"'{dir}' is not a tuning folder (no {SettingsFile}).");
+        return TuneSettings.FromJson(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Refuses a folder that holds other settings or is not a tuning study; writes nothing.</summary>
+    private static void CheckFolder(TuneSettings s, string dir)
+    {
+        var path = Path.Combine(dir, SettingsFile);
+        if (File.Exists(path))
+        {
+            if (File.ReadAllText(path) == s.ToJson()) return;
+            throw new InvalidOperationException($"'{dir}' holds a tuning study with other settings ({path}). Use another --out folder, or delete it to start over.");
+        }
+        if (StudyRoot(dir) is { } root)
+            throw new InvalidOperationException($"'{dir}' holds the trials of the tuning study '{root}'; give that folder, or another --out folder.");
+        if (File.Exists(dir)) throw new InvalidOperationException($"--out '{dir}' is a file, not a folder.");
+        if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+            throw new InvalidOperationException($"'{dir}' is not empty and holds no tuning study ({SettingsFile}); refusing to write into it. Use another --out folder.");
+    }
+
+    /// <summary>
+    /// Runs a study <see cref="Validate"/> has checked (takes ownership of its loaded task): claims DIR and DIR/trials,
+    /// runs the trials, selects, runs the final units and writes summary.json/csv and tune.json. Stops early, with what
+    /// is missing, when a phase ends without every result or its Slurm job was submitted without waiting.
+    /// <paramref name="hook"/> (optional) wraps each phase's execution; without it <see cref="RunOptions.Events"/> is used.
+    /// </summary>
+    public static TuneOutcome Execute((TuneSettings Settings, ILabTask Task) validated, string dir, RunOptions options, TunePhaseHook? hook, CancellationToken cancel = default)
+    {
+        if (options.ThreadsPerRun < 1) throw new ArgumentOutOfRangeException("threads_per_run", options.ThreadsPerRun, $"--threads-per-run {options.ThreadsPerRun}: must be ≥ 1.");
+        var s = validated.Settings;
+        ILabTask? task = validated.Task;
+        hook ??= (_, _, _, run) => run(options.Events);
         try
         {
-            foreach (var u in TuneUnits.PlanTrials(s))
+            if (options.Executor is not InProcessExecutor) { task.Dispose(); task = null; } // workers load their own copy
+            using var folder = ResultsFolder.Claim(dir, options.Command);
+            dir = folder.Dir;
+            if (!File.Exists(Path.Combine(dir, SettingsFile))) LabFiles.WriteAtomically(Path.Combine(dir, SettingsFile), s.ToJson());
+
+            // Phase 1: the trials, a results folder of their own.
+            TunePhaseOutcome trials;
+            using (var trialsFolder = ResultsFolder.Claim(TuneUnits.TrialsDir(dir), options.Command))
             {
-                bool reused = TuneUnits.IsDone(dir, u);
-                if (!reused)
-                {
-                    task ??= TaskLoader.Load(s.Experiment);
-                    TuneUnits.Execute(s, u, dir, task, progress, cancel);
-                }
-                var t = TuneUnits.TryLoadTrial(dir, u.Arm, u.Study, u.Trial)!;
-                unitDone?.Invoke(u, reused, t.Diverged ? (t.Failure is null ? "diverged" : "refused: " + t.Failure) : $"validation {t.ValidationMetric:F2}");
+                new ResultStore(trialsFolder.Dir).BindSettings(s.Experiment);
+                var plan = TuneUnits.TrialPlan(s, options.ThreadsPerRun);
+                trials = RunPhase(TunePhase.Trials, trialsFolder.Dir, plan, s.Experiment, options, hook, task, cancel);
             }
-            var tune = Select(s, dir);
-            var specs = tune.Arms.ToDictionary(a => a.Arm, a => a.Selected.Optimizer);
-            var final = TuneUnits.FinalSettings(s, specs);
+            if (trials.Missing.Count > 0 || !trials.Execution.Waited) return new TuneOutcome(dir, trials, null, null);
+            var tune = Select(s, LoadTrials(dir, s));
+
+            // Phase 2: the selected points × the final seeds, a comparison in DIR.
+            var final = TuneUnits.FinalSettings(s, tune.Arms.ToDictionary(a => a.Arm, a => a.Selected.Optimizer));
             var store = new ResultStore(dir);
             store.BindSettings(final);
-            var runs = new List<RunResult>();
-            foreach (var u in TuneUnits.PlanFinal(s, specs))
-            {
-                bool reused = TuneUnits.IsDone(dir, u);
-                if (!reused)
-                {
-                    task ??= TaskLoader.Load(s.Experiment);
-                    TuneUnits.Execute(s, u, dir, task, progress, cancel);
-                }
-                var run = store.TryLoadRun(u.Arm, u.Seed)!;
-                runs.Add(run);
-                unitDone?.Invoke(u, reused, run.Diverged ? $"diverged at epoch {run.DivergedAtEpoch}" : $"test {run.FinalTestMetric:F2}");
-            }
+            var finalPlan = RunPlan.ForComparison(final, options.ThreadsPerRun);
+            var last = RunPhase(TunePhase.Final, dir, finalPlan, final, options, hook, task, cancel);
+            if (last.Missing.Count > 0 || !last.Execution.Waited) return new TuneOutcome(dir, last, tune, null);
+            var runs = finalPlan.Units.Select(u => store.TryLoadUnit(u, finalPlan.SettingsHash)!).ToList();
             var summary = ComparisonSummary.From(final, runs);
             LabFiles.WriteAtomically(Path.Combine(dir, "summary.json"), summary.ToJson());
             LabFiles.WriteAtomically(Path.Combine(dir, "summary.csv"), summary.ToCsv());
             LabFiles.WriteJson(tune, Path.Combine(dir, ResultFile));
-            return (tune, summary);
+            return new TuneOutcome(dir, last, tune, summary);
         }
         finally { task?.Dispose(); }
     }
 
-    /// <summary>Stores the settings, or refuses a folder that holds something else (other settings, or not a tuning folder).</summary>
-    private static void BindSettings(TuneSettings s, string dir)
-    {
-        var path = Path.Combine(dir, SettingsFile);
-        var json = s.ToJson();
-        if (File.Exists(path))
+    private static TunePhaseOutcome RunPhase(TunePhase phase, string dir, RunPlan plan, ExperimentSettings settings, RunOptions options, TunePhaseHook hook, ILabTask? task, CancellationToken cancel) =>
+        hook(phase, plan, settings, events =>
         {
-            if (File.ReadAllText(path) == json) return;
-            throw new InvalidOperationException($"'{dir}' holds a tuning study with other settings ({path}). Use another --out folder, or delete it to start over.");
-        }
-        if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
-            throw new InvalidOperationException($"'{dir}' is not empty and holds no tuning study ({SettingsFile}); refusing to write into it. Use another --out folder.");
-        LabFiles.WriteAtomically(path, json);
+            var (execution, results) = PlanRunner.Run(dir, plan, settings, options.Executor, events, task, cancel);
+            return new TunePhaseOutcome(phase, dir, plan, execution, results.Where(x => x.Result is null).Select(x => x.Unit).ToList());
+        });
+
+    /// <summary>Every trial of a tuning folder with its result (null while it has none), in plan order.</summary>
+    public static IReadOnlyList<(RunUnit Unit, RunResult? Result)> InspectTrials(string dir, TuneSettings s)
+    {
+        var trialsDir = TuneUnits.TrialsDir(dir);
+        int threads = 1; // only recorded in the plan; the units and their results do not depend on it
+        try { if (File.Exists(Path.Combine(trialsDir, RunPlan.FileName))) threads = RunPlan.Load(Path.Combine(trialsDir, RunPlan.FileName)).ThreadsPerRun; }
+        catch (InvalidDataException) { } // an edited plan: the units are rebuilt from the settings all the same
+        var plan = TuneUnits.TrialPlan(s, threads);
+        var store = new ResultStore(trialsDir);
+        return plan.Units.Select(u => (u, store.TryLoadUnit(u, plan.SettingsHash))).ToList();
     }
 
-    /// <summary>Reads every finished trial and selects each arm's point (all trials must be done).</summary>
-    public static TuneResult Select(TuneSettings s, string dir)
+    /// <summary>Every trial of a tuning folder as a <see cref="TrialResult"/>; an <see cref="InvalidDataException"/> names the first without a result.</summary>
+    public static IReadOnlyList<TrialResult> LoadTrials(string dir, TuneSettings s) =>
+        InspectTrials(dir, s).Select(x => TuneUnits.ToTrial(s, x.Unit, x.Result
+            ?? throw new InvalidDataException($"'{dir}': {x.Unit.Describe()} of the trials has no result."))).ToList();
+
+    /// <summary>
+    /// Writes DIR/tune.json of a study whose trials are all done (the selection is a function of them), e.g. after
+    /// <c>afm summarize</c> collected final runs a Slurm job finished without afm waiting. Returns it.
+    /// </summary>
+    public static TuneResult WriteResult(string dir)
+    {
+        var s = LoadSettings(dir);
+        var tune = Select(s, LoadTrials(dir, s));
+        LabFiles.WriteJson(tune, Path.Combine(dir, ResultFile));
+        return tune;
+    }
+
+    /// <summary>Selects each arm's point from every trial of the study (all must be there).</summary>
+    public static TuneResult Select(TuneSettings s, IReadOnlyList<TrialResult> all)
     {
         bool higher = s.Experiment.HigherIsBetter;
         var arms = new List<TuneArmResult>();
@@ -108,7 +213,8 @@ public static class TuneRunner
             var trials = new List<TrialResult>();
             for (int study = 0; study < s.Studies; study++)
                 for (int t = 0; t < s.Trials; t++)
-                    trials.Add(TuneUnits.TryLoadTrial(dir, a.Name, study, t) ?? throw new InvalidDataException($"'{dir}': trial {t} of study {study} of arm '{a.Name}' has no result."));
+                    trials.Add(all.FirstOrDefault(x => x.Arm == a.Name && x.Study == study && x.Trial == t)
+                               ?? throw new InvalidDataException($"trial {t} of study {study} of arm '{a.Name}' has no result."));
             bool Better(TrialResult x, TrialResult y) => higher ? x.ValidationMetric > y.ValidationMetric : x.ValidationMetric < y.ValidationMetric;
             var bests = Enumerable.Range(0, s.Studies).Select(study =>
             {

@@ -30,12 +30,28 @@ internal static unsafe class FusedCpuKernel
         job.Estimator = estimator;
         job.IsDouble = dtype == ScalarType.Float64;
         job.Length = n;
+        job.Granule = KernelBatch.Granule;
         if (n == 0) return x.device_type == TorchSharp.DeviceType.CPU; // nothing to do, but still a step
         if ((job.X = NativeTensors.DenseCpuData(x, dtype, n)) == null) return false;
         if ((job.G = NativeTensors.DenseCpuData(grad, gradWrapper, dtype, n)) == null) return false;
-        if (c.HasFirstMoment && (s.M is null || (job.M = NativeTensors.DenseCpuData(s.M, dtype, n)) == null)) return false;
-        if (estimator is not null && (s.V is null || (job.V = NativeTensors.DenseCpuData(s.V, dtype, n)) == null)) return false;
-        if (estimator is { KeepsMax: true } && (s.VMax is null || (job.VMax = NativeTensors.DenseCpuData(s.VMax, dtype, n)) == null)) return false;
+        var precision = s.Precision;
+        job.Precision = precision;
+        if (precision != StatePrecision.Float32)
+        {
+            // Low-precision state: float32 parameters only (float64 ones take the tensor-op path).
+            if (job.IsDouble) return false;
+            job.Granule = StateCodec.Block;
+            job.RoundingKey = StateCodec.StepKey(s.RoundingSeed, s.Scalars.Step + 1);
+        }
+        var stateType = precision switch { StatePrecision.BFloat16 => ScalarType.BFloat16, StatePrecision.Int8 => ScalarType.Byte, _ => dtype };
+        long blocks = (n + StateCodec.Block - 1) / StateCodec.Block;
+        bool int8 = precision == StatePrecision.Int8;
+        if (c.HasFirstMoment && (s.M is null || (job.M = NativeTensors.DenseCpuData(s.M, stateType, n)) == null
+            || (int8 && (s.MScale is null || (job.MScale = (float*)NativeTensors.DenseCpuData(s.MScale, ScalarType.Float32, blocks)) == null)))) return false;
+        if (estimator is not null && (s.V is null || (job.V = NativeTensors.DenseCpuData(s.V, stateType, n)) == null
+            || (int8 && (s.VScale is null || (job.VScale = (float*)NativeTensors.DenseCpuData(s.VScale, ScalarType.Float32, blocks)) == null)))) return false;
+        if (estimator is { KeepsMax: true } && (s.VMax is null || (job.VMax = NativeTensors.DenseCpuData(s.VMax, stateType, n)) == null
+            || (int8 && (s.VMaxScale is null || (job.VMaxScale = (float*)NativeTensors.DenseCpuData(s.VMaxScale, ScalarType.Float32, blocks)) == null)))) return false;
         return true;
     }
 
@@ -107,6 +123,13 @@ internal static unsafe class FusedCpuKernel
         where TRule : struct, ISecondMomentRule where TPre : struct, IPreconditionerForm where TMom : struct, IFlag
         where TGrad : struct, IFlag where TDirG : struct, IFlag where TInside : struct, IFlag
     {
+        if (job.Precision != StatePrecision.Float32)
+        {
+            var cf = new VectorCoefficients<float>(job.Coefficients);
+            if (job.Coefficients.DecayFactor != 1.0) LowPrecisionKernel.Range<TRule, TPre, TMom, Terms<TGrad, TDirG, TInside, Yes>>(ref job, start, end, in cf);
+            else LowPrecisionKernel.Range<TRule, TPre, TMom, Terms<TGrad, TDirG, TInside, No>>(ref job, start, end, in cf);
+            return;
+        }
         var c = new VectorCoefficients<T>(job.Coefficients);
         if (job.Coefficients.DecayFactor != 1.0)
             Range<T, TRule, TPre, TMom, Terms<TGrad, TDirG, TInside, Yes>>((T*)job.X, (T*)job.G, (T*)job.M, (T*)job.V, (T*)job.VMax, start, end, in c);

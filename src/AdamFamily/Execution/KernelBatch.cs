@@ -7,7 +7,15 @@ namespace AdamFamily.Execution;
 internal unsafe struct KernelJob
 {
     public void* X, G, M, V, VMax;
+    /// <summary>int8 state: the per-block float32 scales of m, v and v_max.</summary>
+    public float* MScale, VScale, VMaxScale;
     public long Length;
+    /// <summary>Chunk cuts inside this job fall on multiples of this many elements (a quantisation block for low-precision state).</summary>
+    public long Granule;
+    /// <summary>How m, v, v_max are stored.</summary>
+    public StatePrecision Precision;
+    /// <summary>The key of this step's stochastic-rounding bits (<see cref="StateCodec.StepKey"/>).</summary>
+    public uint RoundingKey;
     public StepCoefficients Coefficients;
     public SecondMoment? Estimator;
     public bool IsDouble;
@@ -91,7 +99,8 @@ internal sealed unsafe class KernelBatch : IParallelBatch
             {
                 if (!open) { StartChunk(); open = true; inChunk = 0; }
                 long take = Math.Min(len - s, target - inChunk);
-                if (s + take < len) take = take / Granule * Granule; // cut inside a tensor only on a granule
+                long granule = Math.Max(Granule, _jobs[j].Granule);
+                if (s + take < len) take = take / granule * granule; // cut inside a tensor only on a granule (a quantisation block for low-precision state)
                 if (take <= 0) { open = false; continue; }
                 AddSegment(j, s, s + take);
                 s += take;

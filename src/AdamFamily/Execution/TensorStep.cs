@@ -18,6 +18,29 @@ internal static class TensorStep
     public static void Apply(Tensor x, Tensor grad, ParameterState s, SecondMoment? estimator,
         in StepCoefficients c, ScalarCoefficients k, DiagnosticsAccumulator? diag, double measureSigma)
     {
+        if (s.Precision == StatePrecision.Float32)
+        {
+            Apply(x, grad, s.M, s.V, s.VMax, estimator, c, k, diag, measureSigma);
+            return;
+        }
+        // Low-precision state: decode into the parameter's dtype, run the same program, encode with the
+        // step's rounding bits (the kernel does the same per block of 256 elements).
+        using var scope = NewDisposeScope();
+        var p = s.Precision;
+        var ft = ParameterState.StateType(x.dtype); // the step's arithmetic type (float32 for half-precision parameters)
+        var m = s.M is null ? null : StateCodecTensors.Decode(s.M, s.MScale, p, signed: true, ft);
+        var v = s.V is null ? null : StateCodecTensors.Decode(s.V, s.VScale, p, signed: false, ft);
+        var vMax = s.VMax is null ? null : StateCodecTensors.Decode(s.VMax, s.VMaxScale, p, signed: false, ft);
+        Apply(x, grad, m, v, vMax, estimator, c, k, diag, measureSigma);
+        uint key = StateCodec.StepKey(s.RoundingSeed, s.Scalars.Step + 1);
+        if (m is not null) StateCodecTensors.Encode(m, s.M!, s.MScale, p, signed: true, key, high: false);
+        if (v is not null) StateCodecTensors.Encode(v, s.V!, s.VScale, p, signed: false, key, high: true);
+        if (vMax is not null) StateCodecTensors.Encode(vMax, s.VMax!, s.VMaxScale, p, signed: false, key, high: true);
+    }
+
+    private static void Apply(Tensor x, Tensor grad, Tensor? sM, Tensor? sV, Tensor? sVMax, SecondMoment? estimator,
+        in StepCoefficients c, ScalarCoefficients k, DiagnosticsAccumulator? diag, double measureSigma)
+    {
         using var scope = NewDisposeScope();
         var stateType = ParameterState.StateType(x.dtype);
         if (stateType != x.dtype)
@@ -25,7 +48,7 @@ internal static class TensorStep
             // Half precision: ε = 1e-8 is 0 in float16 and ε^(−1/2) overflows, so the step runs in the state's
             // float32 (upcast x and g, update, round once into x), as PyTorch's fused paths do.
             var wide = x.to_type(stateType);
-            Apply(wide, grad.to_type(stateType), s, estimator, c, k, diag, measureSigma);
+            Apply(wide, grad.to_type(stateType), sM, sV, sVMax, estimator, c, k, diag, measureSigma);
             x.copy_(wide);
             return;
         }
@@ -33,8 +56,8 @@ internal static class TensorStep
         var g = c.GradScale == 1.0 ? grad : grad.mul(k.GradScale);
         if (c.L2 != 0) g = ReferenceEquals(g, grad) ? grad.add(x, k.L2) : g.add_(x, k.L2);
 
-        if (c.HasFirstMoment) s.M!.mul_(k.MDecay).add_(g, k.MGain);
-        var u = estimator?.Update(s.V!, s.VMax, g, s.M ?? g, k);
+        if (c.HasFirstMoment) sM!.mul_(k.MDecay).add_(g, k.MGain);
+        var u = estimator?.Update(sV!, sVMax, g, sM ?? g, k);
 
         Tensor? denom = c.Preconditioner switch
         {
@@ -48,7 +71,7 @@ internal static class TensorStep
         {
             // Heavy ball: x ← DecayFactor·x − η·DirM·H⊙(m + (σ/DirM)·x), without a direction temporary
             // (and with one, m + (σ/DirM)·x, only for preconditioned decay).
-            var dm = c.DecayInside != 0 ? s.M!.add(x, k.DecayInsideOverDirM) : s.M!;
+            var dm = c.DecayInside != 0 ? sM!.add(x, k.DecayInsideOverDirM) : sM!;
             if (c.DecayFactor != 1.0) x.mul_(k.DecayFactor);
             if (denom is null) x.add_(dm, k.NegStepDirM);
             else x.addcdiv_(dm, denom, k.NegStepDirM);
@@ -62,8 +85,8 @@ internal static class TensorStep
             if (c.DirG == 1.0) { d = g; owned = false; }
             else d = g.mul(k.DirG);
         }
-        else if (c.DirG == 0) d = s.M!.mul(k.DirM);
-        else d = s.M!.mul(k.DirM).add_(g, k.DirG);
+        else if (c.DirG == 0) d = sM!.mul(k.DirM);
+        else d = sM!.mul(k.DirM).add_(g, k.DirG);
 
         Tensor? before = null;
         if (diag is not null)

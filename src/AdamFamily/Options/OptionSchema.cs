@@ -79,10 +79,16 @@ public static class OptionSchema
     public static readonly OptionDeclaration<bool> StabilityCheck = new("stability_check", Flag, true, "refuse unstable preconditioned decay", PresetFamily.All,
         display: OptionDisplay.WhenNotDefault);
 
+    /// <summary>How m, v (and v_max) are stored between steps: float32 (exact), bfloat16 or int8 (docs/low-precision-state.md).</summary>
+    public static readonly OptionDeclaration<StatePrecision> StatePrecision = new("state_precision",
+        OptionCodecs.Custom<StatePrecision>((key, text) => StatePrecisions.Parse(text, key), p => p.Name(),
+            p => Enum.IsDefined(p) ? null : "must be float32, bfloat16 or int8"),
+        Rules.StatePrecision.Float32, "storage of the moment buffers", Adaptive, display: OptionDisplay.WhenNotDefault, structural: true);
+
     /// <summary>Every option, in checkpoint and description order.</summary>
     public static readonly IReadOnlyList<OptionDeclaration> All = Indexed(
         LearningRate, Beta1, Beta2, Eps, WeightDecay, Estimator, Direction, EpsMode, Decay, BiasCorrection, Maximize,
-        InitialAccumulator, ThetaSchedule, TauSchedule, Rectify, Momentum, Dampening, Nesterov, MomentumDecay, StabilityCheck);
+        InitialAccumulator, ThetaSchedule, TauSchedule, Rectify, Momentum, Dampening, Nesterov, MomentumDecay, StabilityCheck, StatePrecision);
 
     /// <summary>Keys that set other options.</summary>
     public static readonly IReadOnlyList<OptionAlias> Aliases = new[]
@@ -180,4 +186,6 @@ public sealed partial class AfmdwOptions
     public double? MomentumDecay { get => Value(OptionSchema.MomentumDecay); set => Put(OptionSchema.MomentumDecay, value); }
     /// <summary>Whether steps refuse preconditioned decay with η·σ·max H ≥ 1 (<c>stability_check</c>; default true).</summary>
     public bool? StabilityCheck { get => Value(OptionSchema.StabilityCheck); set => Put(OptionSchema.StabilityCheck, value); }
+    /// <summary>How m, v (and v_max) are stored (<c>state_precision</c>: float32, bfloat16, int8). Fixed once the state exists; a checkpoint of another precision does not load.</summary>
+    public StatePrecision? StatePrecision { get => Value(OptionSchema.StatePrecision); set => Put(OptionSchema.StatePrecision, value); }
 }

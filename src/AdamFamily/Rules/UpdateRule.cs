@@ -78,6 +78,8 @@ public sealed record UpdateRule
     public bool Nesterov { get; init; }
     /// <summary>NAdam's ψ.</summary>
     public double MomentumDecay { get; init; }
+    /// <summary>How m, v (and v_max) are stored between steps (float32 = the parameter's dtype, exact).</summary>
+    public StatePrecision StatePrecision { get; init; }
     /// <summary>The options the rule was built from (for <see cref="Describe"/>); null for a rule built by hand.</summary>
     public AfmdwOptions? Options { get; init; }
 
@@ -107,6 +109,7 @@ public sealed record UpdateRule
             Dampening = o.Required(OptionSchema.Dampening),
             Nesterov = o.Required(OptionSchema.Nesterov),
             MomentumDecay = o.Required(OptionSchema.MomentumDecay),
+            StatePrecision = o.Required(OptionSchema.StatePrecision),
             Options = o.Clone(),
         };
     }

@@ -1,14 +1,17 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using AdamFamily.Execution;
 
-namespace AdamFamily.Execution;
+namespace AdamFamily.Lab.Benchmarks;
 
 /// <summary>
 /// The memory-bandwidth reference for benchmarks: a SIMD pass with the memory traffic of an Adam-like step
 /// and almost no arithmetic — read four arrays of n elements (x, g, m, v), write three of them back in
 /// place (x, m, v): 7·n elements moved. It runs on the same <see cref="KernelPool"/> with the same chunking
 /// as the fused step, so "fraction of this limit" compares like with like. Owns its native buffers.
+/// Measurement only: it lives in the lab, not in the shipped library (it reaches the pool through the library's
+/// internals-visible-to seam).
 /// </summary>
 internal sealed unsafe class BandwidthProbe : IParallelBatch, IDisposable
 {

@@ -1,12 +1,13 @@
-namespace AdamFamily.Cli;
+namespace AdamFamily.Lab;
 
 /// <summary>
 /// The one reading of a comma-separated option value (--optimizers, --problems, --estimators, --factors, --presets,
 /// --sizes, --baselines): items are trimmed; an empty item (<c>adam,,adamd</c>), an item given twice (compared without
 /// case) or an empty list is an error naming the option and the value, never silently dropped or run twice.
 /// </summary>
-internal static class CommaList
+public static class CommaList
 {
+    /// <summary>The trimmed items of <paramref name="text"/>; <see cref="ArgumentException"/> naming <paramref name="option"/> for an empty list, an empty item or a repeat.</summary>
     public static string[] Parse(string? text, string option)
     {
         var items = (text ?? "").Split(',', StringSplitOptions.TrimEntries);
