@@ -26,6 +26,7 @@ internal static class TuneCommand
         var spaceFile = new Option<string?>("--space-file") { Description = "JSON file {\"ARM\": [{\"key\": \"lr\", \"low\": 1e-4, \"high\": 1e-2, \"log\": true}, …], …} overriding spaces." };
         var searchSeed = new Option<long>("--search-seed") { Description = "Seed of the Halton scrambling.", DefaultValueFactory = _ => 0 };
         var outDir = new Option<string?>("--out") { Description = "Results folder (default runs/tune-<protocol or task>); the trials go to its trials/ subfolder." };
+        outDir.Validators.Add(SettingsOptions.NotEmptyPath);
         var exec = new ExecutionOptions(tune: true);
         var cmd = new Command("tune", "Tune every arm with the same budget on validation data, then compare the selected points on fresh seeds.");
         foreach (var o in settings.All.Concat(new Option[] { trials, studies, space, spaceFile, searchSeed, outDir }).Concat(exec.All)) cmd.Options.Add(o);

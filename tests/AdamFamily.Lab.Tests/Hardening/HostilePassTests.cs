@@ -98,6 +98,16 @@ public class HostilePassTests : IDisposable
         AssertBadInput(Afm("bench", "--smoke", "--epochs", "5"), "--epochs", "--train");              // was: ignored without --train
         AssertBadInput(Afm("compare", "--task", "synthetic", "--arm", "adam", "--data", _dir.Path, "--out", o), "data", "synthetic");   // was: ignored
         AssertBadInput(Afm("compare", "--task", "synthetic", "--arm", "adam", "--executor", "inprocess", "--retries", "5", "--out", o), "--retries", "inprocess");
+        foreach (var command in new[] { "compare", "tune" })
+        {
+            AssertBadInput(Afm(command, "--task", "synthetic", "--arm", "adam", "--scale", "quick", "--out", o), "--scale", "--protocol");   // was: ignored
+            var file = _dir.File("e.json");
+            File.WriteAllText(file, """{ "task": "synthetic", "arms": [ { "name": "adam", "optimizer": "adam" } ] }""");
+            AssertBadInput(Afm(command, "--protocol", "fmnist-mlp", "--experiment", file, "--out", o), "--protocol", "--experiment");   // was: protocol ignored
+            var (code, _, err) = Afm(command, "--task", "synthetic", "--arm", "adam", "--out", "");   // was: "The value cannot be an empty string."
+            Assert.Equal(2, code);
+            Assert.Contains("--out: an empty path", err);
+        }
         AssertBadInput(Afm("compare", "--task", "synthetic", "--arm", "adam", "--executor", "inprocess", "--afm", "/x/afm", "--out", o), "--afm", "inprocess");
         // Was: exit 3, "internal error (ArithmeticException)": the overshoot overflowed to NaN.
         AssertBadInput(Afm("theory", "stability", "--factors", "1e300", "--out", o), "--factors", "overflows");
