@@ -24,7 +24,12 @@ internal static partial class ExitCodes
     {
         // Ctrl-C: say what happens, then let the runtime end the process as SIGINT does (exit status 130).
         // Every file afm writes is written atomically, so an interrupted command leaves no half file.
-        Console.CancelKeyPress += (_, _) => Console.Error.WriteLine("afm: interrupted (exit 130); files already written are complete, a rerun of afm compare resumes.");
+        int told = 0;   // once, however many times the signal arrives
+        Console.CancelKeyPress += (_, _) =>
+        {
+            if (Interlocked.Exchange(ref told, 1) == 0)
+                Console.Error.WriteLine("afm: interrupted (exit 130); files already written are complete; rerunning the same afm compare or afm tune resumes.");
+        };
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
