@@ -91,6 +91,10 @@ public sealed record BenchSettings
         foreach (var p in presetList) global::AdamFamily.Presets.Get(p); // validates, lists the valid names
         var precisionList = Split(precisions, "--state-precisions").Select(p => StatePrecisions.Parse(p, "--state-precisions")).Distinct().ToArray();
         if (precisionList.Length == 0) throw new ArgumentException("--state-precisions: give at least one of float32, bfloat16, int8.");
+        // A preset without moment state (SGD) runs only at float32: with none of that in the list it would silently not be timed.
+        if (!precisionList.Contains(StatePrecision.Float32)
+            && presetList.FirstOrDefault(p => !global::AdamFamily.Presets.Get(p).Keys.Contains("state_precision")) is { } stateless)
+            throw new ArgumentException($"--presets {stateless}: it keeps no moment state, so none of --state-precisions {precisions} applies and it would not be timed; add float32 to --state-precisions or drop it from --presets.");
         var baseList = baselines.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) ? Array.Empty<string>() : Split(baselines, "--baselines");
         foreach (var b in baseList)
             if (!AllBaselines.Contains(b)) throw new ArgumentException($"--baselines: unknown '{b}'. Valid: {string.Join(", ", AllBaselines)}, or none.");
