@@ -46,6 +46,8 @@ internal static class ToyCommand
             };
             if (r.GetResult(grid) is { Implicit: false } && !s.Search)   // after the grid's own check, so a bad grid is named first
                 throw new ArgumentException($"--grid applies to --search (the learning-rate search), which is not given; add --search or drop --grid.");
+            if (s.Search && s.LearningRate is { } fixedLr)   // the search picks each optimizer's lr from the grid: a fixed one would be ignored
+                throw new ArgumentException($"--lr {fixedLr} and --search: the search takes the learning rates of --grid, so --lr would be ignored; give one of them (a one-point grid is --grid {fixedLr}:{fixedLr}:1).");
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", "toy");
             AdamFamily.Lab.LabFiles.CheckWritableFolder(dir, "--out");
             var result = Toy.Run(s, p => AnsiConsole.MarkupLine($"[grey]running {Markup.Escape(p)}{(s.Search ? $" at {s.Grid.Length} learning rates" : "")}...[/]"));

@@ -95,6 +95,7 @@ public class HostilePassTests : IDisposable
     {
         var o = Path.Combine(_dir.Path, "ignored");
         AssertBadInput(Afm("toy", "--grid", "1e-4:1:8", "--out", o), "--grid", "--search");          // was: no search, grid ignored
+        AssertBadInput(Afm("toy", "--search", "--lr", "0.001", "--out", o), "--lr 0.001", "--search");   // was: --lr ignored
         AssertBadInput(Afm("bench", "--smoke", "--epochs", "5"), "--epochs", "--train");              // was: ignored without --train
         AssertBadInput(Afm("bench", "--smoke", "--presets", "sgd", "--state-precisions", "int8"), "--presets sgd", "float32");   // was: ours not timed at all
         AssertBadInput(Afm("compare", "--task", "synthetic", "--arm", "adam", "--data", _dir.Path, "--out", o), "data", "synthetic");   // was: ignored
