@@ -252,6 +252,24 @@ public class HostilePassTests : IDisposable
             foreach (var scale in new[] { "quick", "full" }) Protocols.Get(p, scale).Validate();   // every protocol still fits
     }
 
+    [Theory]
+    [InlineData("../outside.jsonl")]
+    [InlineData("/tmp/outside.jsonl")]
+    [InlineData("runs//x.jsonl")]
+    [InlineData("")]
+    public void Plans_WhoseResultsLeaveTheFolder_AreRefused_EvenWithAMatchingHash(string result)
+    {
+        // The plan hash catches an edit, not a plan whose hash was recomputed: the result path itself is checked too.
+        var s = new ExperimentSettings { Task = "synthetic", Arms = new[] { new ArmSpec("adam", "adam") } };
+        var plan = RunPlan.Create("compare", "experiment.json", RunPlan.HashOf(s), 1, new[] { new RunUnit(0, s.Arms[0], 0, result) });
+        var path = _dir.File("plan.json");
+        File.WriteAllText(path, plan.ToJson());
+        var e = Assert.Throws<InvalidDataException>(() => RunPlan.Load(path));
+        Assert.Contains("inside the plan's folder", e.Message);
+        File.WriteAllText(path, RunPlan.ForComparison(s, 1).ToJson());
+        Assert.Equal(s.Seeds.Length, RunPlan.Load(path).Units.Length);   // afm's own plan still loads
+    }
+
     [Fact]
     public async Task CtrlC_StopsTheLocalWorkers_StartsNoNewOnes_AndExits130()
     {
