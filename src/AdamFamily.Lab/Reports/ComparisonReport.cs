@@ -50,7 +50,7 @@ public static class ComparisonReport
                 else missing.Add($"{arm.Name} seed {seed}");
             }
         if (missing.Count > 0)
-            throw new InvalidDataException($"'{store.Dir}' is unfinished: no result for {string.Join(", ", missing)}. Run afm compare on it again to finish it.");
+            throw new InvalidDataException($"'{store.Dir}' is unfinished: no result (for its current experiment.json) for {string.Join(", ", missing)}. Rerun the afm compare or afm tune that made it to finish it, or `afm summarize` for what is complete.");
         var summary = stored ?? ComparisonSummary.From(settings, runs);
         return (settings, runs, summary);
     }
