@@ -153,7 +153,7 @@ internal static class UnitProgressView
         return outcome!;
     }
 
-    /// <summary>Prints the units that failed for good, each with the tail of its log; returns the exit code (2 when every failure was bad input, else 3).</summary>
+    /// <summary>Prints the units that failed for good, each with the tail of its log; returns the exit code (2 when every failure was bad input, else <see cref="ExitCodes.UnitsFailed"/>).</summary>
     public static int ReportFailures(ComparisonOutcome o) => ReportFailures(o.Execution, o.Missing, o.Dir);
 
     /// <inheritdoc cref="ReportFailures(ComparisonOutcome)"/>
@@ -166,6 +166,6 @@ internal static class UnitProgressView
         }
         AnsiConsole.MarkupLine($"[red]{missing.Count} unit(s) have no result[/] ({Markup.Escape(string.Join(", ", missing.Take(8).Select(u => u.Describe())))}{(missing.Count > 8 ? ", ..." : "")}). " +
                                $"The {Markup.Escape("completed")} units are kept: rerun the same command to retry the rest, {Markup.Escape(orElse ?? $"or `afm summarize {dir}` for a summary of what is complete")}.");
-        return execution.Failed.Count > 0 && execution.Failed.All(f => f.BadInput) ? 2 : 3;
+        return execution.Failed.Count > 0 && execution.Failed.All(f => f.BadInput) ? ExitCodes.BadInput : ExitCodes.UnitsFailed;
     }
 }
