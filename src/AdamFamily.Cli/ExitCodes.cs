@@ -7,7 +7,8 @@ namespace AdamFamily.Cli;
 
 /// <summary>
 /// The one place that decides afm's exit code (README "Exit codes"): 0 success; 1 a check the user asked for
-/// failed (parity mismatch, a verdict gate); 2 bad input or usage; 3 an internal error; 130 interrupted.
+/// failed (parity mismatch, a verdict gate); 2 bad input or usage; 3 an internal error; 4 some run units of
+/// compare/tune failed (the rest are kept); 130 interrupted.
 /// Commands return 0 or 1 (or 2 for input they reject themselves) and let every exception reach
 /// <see cref="Run"/>, which prints one line and never a stack trace unless AFM_DEBUG is set.
 /// </summary>
@@ -17,6 +18,8 @@ internal static partial class ExitCodes
     public const int CheckFailed = 1;
     public const int BadInput = 2;
     public const int InternalError = 3;
+    /// <summary>Some run units failed for good (the completed ones are kept; a rerun retries the rest).</summary>
+    public const int UnitsFailed = 4;
     public const int Interrupted = 130;
 
     /// <summary>Parses and runs the command line; maps parse errors and exceptions to exit codes.</summary>
@@ -24,7 +27,12 @@ internal static partial class ExitCodes
     {
         // Ctrl-C: say what happens, then let the runtime end the process as SIGINT does (exit status 130).
         // Every file afm writes is written atomically, so an interrupted command leaves no half file.
-        Console.CancelKeyPress += (_, _) => Console.Error.WriteLine("afm: interrupted (exit 130); files already written are complete, a rerun of afm compare resumes.");
+        int told = 0;   // once, however many times the signal arrives
+        Console.CancelKeyPress += (_, _) =>
+        {
+            if (Interlocked.Exchange(ref told, 1) == 0)
+                Console.Error.WriteLine("afm: interrupted (exit 130); files already written are complete; rerunning the same afm compare or afm tune resumes.");
+        };
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

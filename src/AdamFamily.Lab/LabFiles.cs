@@ -20,11 +20,13 @@ public static class LabFiles
 
     /// <summary>
     /// The same convention for reading files people write or edit (experiment files): a key the type does not
-    /// have (a typo) and a null where a value is required are errors, not silently the default.
+    /// have (a typo), a key given twice (the last would silently win) and a null where a value is required are
+    /// errors, not silently the default.
     /// </summary>
     public static readonly JsonSerializerOptions StrictRead = new(Json)
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
         RespectNullableAnnotations = true,
         RespectRequiredConstructorParameters = true,
     };

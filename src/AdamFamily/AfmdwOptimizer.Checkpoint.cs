@@ -20,8 +20,13 @@ public partial class AfmdwOptimizer
     /// </summary>
     public void SaveCheckpoint(string path)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var full = Path.GetFullPath(path);
-        var tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        var folder = Path.GetDirectoryName(full)!;
+        // Named for the caller's path (not the temporary file's, which is what the OS would report).
+        if (Directory.Exists(full)) throw new IOException($"{GetType().Name}: cannot save checkpoint '{path}': it is a folder; give a file name.");
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{GetType().Name}: cannot save checkpoint '{path}': its folder '{folder}' does not exist.");
+        var tmp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
         try
         {
             using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
@@ -41,6 +46,7 @@ public partial class AfmdwOptimizer
     /// <summary>Writes a checkpoint (format version 2, with its CRC-32) to a stream.</summary>
     public void SaveCheckpoint(Stream stream)
     {
+        ArgumentNullException.ThrowIfNull(stream);
         stream.WriteByte(0); // version-1 files start with the class name's non-zero length
         using var raw = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         RecordHeader.Write(raw, RecordHeader.Container, ContainerVersion);
@@ -69,13 +75,15 @@ public partial class AfmdwOptimizer
     /// </summary>
     public void LoadCheckpoint(string path)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (Directory.Exists(path)) throw new FileNotFoundException($"{GetType().Name}: checkpoint '{path}' is a folder, not a checkpoint file. Nothing was loaded.", path);
         if (!File.Exists(path)) throw new FileNotFoundException($"{GetType().Name}: checkpoint '{path}' does not exist.", path);
         using var stream = File.OpenRead(path);
         Load(stream, $"checkpoint '{path}'", wholeStream: true);
     }
 
     /// <summary>As <see cref="LoadCheckpoint(string)"/> from a stream positioned at a checkpoint (bytes after it are left unread).</summary>
-    public void LoadCheckpoint(Stream stream) => Load(stream, "checkpoint stream", wholeStream: false);
+    public void LoadCheckpoint(Stream stream) => Load(stream ?? throw new ArgumentNullException(nameof(stream)), "checkpoint stream", wholeStream: false);
 
     internal static NotSupportedException BaseLoadNotSupported() => new(
         "AdamFamily optimizers load checkpoints with LoadCheckpoint(path) (all or nothing, checksummed); TorchSharp's " +

@@ -147,6 +147,12 @@ public partial class AfmdwOptimizer : OptimizerHelper, IBetas
         for (int i = 0; i < g.Params.Length; i++)
         {
             var p = g.Params[i];
+            // Complex parameters would be stepped with g·g in place of |g|² (their imaginary parts silently frozen);
+            // integer ones cannot be stepped at all: refuse both here rather than compute something wrong.
+            if (!torch.is_floating_point(p) || torch.is_complex(p))
+                throw new ArgumentException(
+                    $"{GetType().Name} group {index}: parameter {i} (shape [{string.Join(",", p.shape)}]) has dtype {p.dtype}; the Adam-family rules here step real floating-point " +
+                    "parameters (float16, bfloat16, float32, float64). For a complex parameter, optimise a real one and view it with torch.view_as_complex.", nameof(param_group));
             var ptr = NativeTensors.DataPointer(p);
             if (_state.ContainsKey(p.Handle) || !handles.Add(p.Handle) || (ptr != IntPtr.Zero && !data.Add(ptr)))
                 throw new ArgumentException(

@@ -58,6 +58,11 @@ public static class Optimizers
                 defaults.Set(option, v);
             }
         }
+        // A value the rule would silently ignore is an error when both keys were given: decay=none drops σ.
+        if (setBy.ContainsKey(OptionSchema.WeightDecay) && setBy.ContainsKey(OptionSchema.Decay)
+            && defaults.Decay == Rules.DecayPlacement.None && defaults.WeightDecay is { } wd && wd != 0)
+            throw new ArgumentException($"optimizer '{preset.Name}': weight_decay = {wd.ToString(System.Globalization.CultureInfo.InvariantCulture)} with decay=none would be ignored; " +
+                                        "give weight_decay=0, or a placement (preconditioned, decoupled, l2).", "weight_decay");
         defaults.InitialLearningRate = defaults.LearningRate ?? 0;
         defaults.Validate($"optimizer '{preset.Name}'");
         return (defaults, policy);

@@ -18,6 +18,7 @@ public static class ParameterGroups
     /// </summary>
     public static AfmdwOptimizer.ParamGroup[] DecayAndNoDecay(nn.Module module, double? weightDecay = null, IEnumerable<string>? noDecayPatterns = null)
     {
+        ArgumentNullException.ThrowIfNull(module);
         var patterns = (noDecayPatterns ?? Array.Empty<string>())
             .Select(p => new Regex("^" + Regex.Escape(p).Replace("\\*", ".*").Replace("\\?", ".") + "$", RegexOptions.CultureInvariant))
             .ToArray();

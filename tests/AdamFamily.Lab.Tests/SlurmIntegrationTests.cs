@@ -132,7 +132,7 @@ public class SlurmIntegrationTests : IDisposable
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(broken, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var dir = Path.Combine(_dir, "partial");
         var (code, output) = Compare(dir, "--executor", "slurm", "--afm", broken, "--retries", "0");
-        Assert.True(code == 3, output);
+        Assert.True(code == 4, output);   // some units failed: ExitCodes.UnitsFailed
         Assert.Contains("unit 1 (adamd, seed 0)", output);
         Assert.Contains("simulated node failure on unit 1", output);
         var kept = new[] { "runs/adam-seed0.jsonl", "runs/adam-seed1.jsonl", "runs/adamd-seed1.jsonl" }.ToDictionary(f => f, f => File.GetLastWriteTimeUtc(Path.Combine(dir, f)));

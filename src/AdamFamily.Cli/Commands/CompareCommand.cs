@@ -19,6 +19,7 @@ internal static class CompareCommand
         var settings = new SettingsOptions(tune: false);
         var tensorboard = new Option<bool>("--tensorboard") { Description = "Also write TensorBoard event files under the results folder." };
         var outDir = new Option<string?>("--out") { Description = "Results folder (default runs/<protocol or compare>)." };
+        outDir.Validators.Add(SettingsOptions.NotEmptyPath);
         var exec = new ExecutionOptions(tune: false);
 
         var cmd = new Command("compare", "Compare optimizers fairly: several seeds, paired arms, test accuracy with confidence intervals.");

@@ -45,13 +45,16 @@ internal sealed class ExecutionOptions
         var name = r.GetValue(Executor)!.ToLowerInvariant();
         int? workers = r.GetValue(Workers), threads = r.GetValue(ThreadsPerRun);
         if (workers is < 1) throw new ArgumentException($"--workers {workers}: must be ≥ 1.");
-        if (threads is < 1) throw new ArgumentException($"--threads-per-run {threads}: must be ≥ 1.");
+        if (threads is { } tpr) UnitRunner.CheckThreads(tpr);
         int retries = r.GetValue(Retries);
         if (retries < 0) throw new ArgumentException($"--retries {retries}: must be ≥ 0.");
         if (name != "slurm")
             foreach (var o in new Option[] { SlurmArgs, SlurmConcurrency, NoWait })
                 if (r.GetResult(o) is { Implicit: false }) throw new ArgumentException($"{o.Name} applies to --executor slurm, not '{name}'.");
         if (name != "local" && r.GetResult(Workers) is { Implicit: false }) throw new ArgumentException($"--workers applies to --executor local, not '{name}'.");
+        if (name == "inprocess")   // nothing is started or retried in-process: these would be silently ignored
+            foreach (var o in new Option[] { Retries, Afm })
+                if (r.GetResult(o) is { Implicit: false }) throw new ArgumentException($"{o.Name} applies to worker processes (--executor local or slurm), not 'inprocess'.");
         var afm = r.GetValue(Afm) is { } a ? AfmCommand.Parse(a) : AfmCommand.Current(typeof(ExecutionOptions).Assembly.Location);
         switch (name)
         {
@@ -150,7 +153,7 @@ internal static class UnitProgressView
         return outcome!;
     }
 
-    /// <summary>Prints the units that failed for good, each with the tail of its log; returns the exit code (2 when every failure was bad input, else 3).</summary>
+    /// <summary>Prints the units that failed for good, each with the tail of its log; returns the exit code (2 when every failure was bad input, else <see cref="ExitCodes.UnitsFailed"/>).</summary>
     public static int ReportFailures(ComparisonOutcome o) => ReportFailures(o.Execution, o.Missing, o.Dir);
 
     /// <inheritdoc cref="ReportFailures(ComparisonOutcome)"/>
@@ -163,6 +166,6 @@ internal static class UnitProgressView
         }
         AnsiConsole.MarkupLine($"[red]{missing.Count} unit(s) have no result[/] ({Markup.Escape(string.Join(", ", missing.Take(8).Select(u => u.Describe())))}{(missing.Count > 8 ? ", ..." : "")}). " +
                                $"The {Markup.Escape("completed")} units are kept: rerun the same command to retry the rest, {Markup.Escape(orElse ?? $"or `afm summarize {dir}` for a summary of what is complete")}.");
-        return execution.Failed.Count > 0 && execution.Failed.All(f => f.BadInput) ? 2 : 3;
+        return execution.Failed.Count > 0 && execution.Failed.All(f => f.BadInput) ? ExitCodes.BadInput : ExitCodes.UnitsFailed;
     }
 }

@@ -66,6 +66,13 @@ internal sealed class SettingsOptions
         };
     }
 
+    /// <summary>The validator of a command's --out: an empty path is refused, naming the option (not .NET's "The value cannot be an empty string").</summary>
+    public static void NotEmptyPath(System.CommandLine.Parsing.OptionResult result)
+    {
+        if (result.Tokens.Count > 0 && string.IsNullOrWhiteSpace(result.Tokens[^1].Value))
+            result.AddError($"{result.Option.Name}: an empty path; give a folder.");
+    }
+
     public IEnumerable<Option> All => new Option[]
     {
         Protocol, Scale, Experiment, Arms, Seeds, Epochs, Task, Data, Model, Batch, TrainSubset, Validation, TestSubset, Schedule, Milestones, Gamma, Clip, Augment,
@@ -83,6 +90,11 @@ internal sealed class SettingsOptions
     /// </summary>
     public ExperimentSettings Build(ParseResult r)
     {
+        // Options that would be silently ignored: --scale picks a protocol's scale; --experiment replaces the protocol.
+        if (r.GetResult(Scale) is { Implicit: false } && r.GetValue(Protocol) is null)
+            throw new ArgumentException($"--scale {r.GetValue(Scale)} applies to --protocol, which is not given; add --protocol or drop --scale.");
+        if (r.GetValue(Experiment) is not null && r.GetValue(Protocol) is { } both)
+            throw new ArgumentException($"--protocol {both} and --experiment both give the whole settings; give one (the file's settings would win, silently).");
         var s = r.GetValue(Experiment) is { } file
             ? ExperimentSettings.FromJson(File.Exists(file) ? File.ReadAllText(file)
                 : throw new FileNotFoundException(Directory.Exists(file) ? $"experiment file '{file}' is a folder; give the JSON file (e.g. {Path.Combine(file, "experiment.json")})." : $"experiment file '{file}' does not exist."), file)
@@ -130,7 +142,7 @@ internal sealed class SettingsOptions
         }
         else if (LanguageModelOnly.FirstOrDefault(o => r.GetResult(o) is not null) is { } lmOnly)
             throw new ArgumentException($"{lmOnly.Name} applies to the language-modelling tasks (ptb, text), not '{s.Task}'.");
-        if (!TaskLoader.IsAvailable(s) && s.Task == "fashion-mnist" && r.GetValue(Data) is null)
+        if (!TaskLoader.IsAvailable(s) && s.Task == "fashion-mnist" && s.DataPath is null)   // a data path (flag or file) is never swapped for synthetic data
         {
             AnsiConsole.MarkupLine("[yellow]Fashion-MNIST is not installed in /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist); using the built-in synthetic task instead.[/]");
             // The protocol's subsets and validation hold-out are Fashion-MNIST's; the synthetic task takes its own (an explicit --validation stays).

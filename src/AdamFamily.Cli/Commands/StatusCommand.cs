@@ -36,8 +36,7 @@ internal static class StatusCommand
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
         {
-            AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-            return 2;
+            return ExitCodes.ReportAsBadInput(e);
         }
     }
 

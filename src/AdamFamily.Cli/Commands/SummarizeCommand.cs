@@ -54,8 +54,7 @@ internal static class SummarizeCommand
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
             {
-                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-                return 2;
+                return ExitCodes.ReportAsBadInput(e);
             }
         });
         return cmd;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AdamFamily.Lab;
 using AdamFamily.Lab.Theory;
 using Spectre.Console;
 
@@ -41,7 +42,7 @@ internal static class TheoryCommand
         {
             var s = new StationaritySettings
             {
-                Problems = r.GetValue(problems)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Problems = CommaList.Parse(r.GetValue(problems), "--problems"),
                 Steps = r.GetValue(steps), Seed = r.GetValue(seed),
                 LearningRate = r.GetValue(lr), Eps = r.GetValue(eps), WeightDecay = r.GetValue(wd),
             };
@@ -112,7 +113,7 @@ internal static class TheoryCommand
             {
                 Steps = r.GetValue(steps), LearningRate = r.GetValue(lr), Eps = r.GetValue(eps), WeightDecay = r.GetValue(wd),
                 Theta0 = r.GetValue(theta), ScheduleT = r.GetValue(t), ScheduleP = r.GetValue(p), Seed = r.GetValue(seed),
-                Estimators = r.GetValue(est)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Estimators = CommaList.Parse(r.GetValue(est), "--estimators"),
             };
             foreach (var e in s.Estimators) SgdLimit.PresetOf(e);
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", "theory-sgd-limit");
@@ -162,9 +163,11 @@ internal static class TheoryCommand
         };
         cmd.SetAction(r =>
         {
-            var f = r.GetValue(factors)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(x => double.TryParse(x, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 ? v : throw new ArgumentException($"--factors: '{x}' is not a positive number.")).ToArray();
+            var f = CommaList.Parse(r.GetValue(factors), "--factors")
+                .Select(x => double.TryParse(x, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 ? v
+                    : throw new ArgumentException($"--factors: '{x}' is not a positive number.")).ToArray();
             var s = new StabilitySettings { Eps = r.GetValue(eps), WeightDecay = r.GetValue(wd), Steps = r.GetValue(steps), Factors = f };
+            Stability.Validate(s);   // before --out is created
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", "theory-stability");
             AdamFamily.Lab.LabFiles.CheckWritableFolder(dir, "--out");
             var result = Stability.Run(s);

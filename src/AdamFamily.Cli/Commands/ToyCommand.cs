@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AdamFamily.Lab;
 using AdamFamily.Lab.Theory;
 using Spectre.Console;
 
@@ -34,7 +35,7 @@ internal static class ToyCommand
             var s = new ToySettings
             {
                 Function = ToyFunction.Get(r.GetValue(function)!).Name,
-                Optimizers = r.GetValue(optimizers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Optimizers = CommaList.Parse(r.GetValue(optimizers), "--optimizers"),
                 Steps = r.GetValue(steps),
                 Start = r.GetValue(start) is { } st ? ParsePair(st) : null,
                 WeightDecay = r.GetValue(wd),
@@ -43,6 +44,10 @@ internal static class ToyCommand
                 Search = r.GetValue(search),
                 Grid = r.GetValue(grid) is { } g ? ParseGrid(g) : d.Grid,
             };
+            if (r.GetResult(grid) is { Implicit: false } && !s.Search)   // after the grid's own check, so a bad grid is named first
+                throw new ArgumentException($"--grid applies to --search (the learning-rate search), which is not given; add --search or drop --grid.");
+            if (s.Search && s.LearningRate is { } fixedLr)   // the search picks each optimizer's lr from the grid: a fixed one would be ignored
+                throw new ArgumentException($"--lr {fixedLr} and --search: the search takes the learning rates of --grid, so --lr would be ignored; give one of them (a one-point grid is --grid {fixedLr}:{fixedLr}:1).");
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", "toy");
             AdamFamily.Lab.LabFiles.CheckWritableFolder(dir, "--out");
             var result = Toy.Run(s, p => AnsiConsole.MarkupLine($"[grey]running {Markup.Escape(p)}{(s.Search ? $" at {s.Grid.Length} learning rates" : "")}...[/]"));

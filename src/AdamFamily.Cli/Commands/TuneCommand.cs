@@ -26,6 +26,7 @@ internal static class TuneCommand
         var spaceFile = new Option<string?>("--space-file") { Description = "JSON file {\"ARM\": [{\"key\": \"lr\", \"low\": 1e-4, \"high\": 1e-2, \"log\": true}, …], …} overriding spaces." };
         var searchSeed = new Option<long>("--search-seed") { Description = "Seed of the Halton scrambling.", DefaultValueFactory = _ => 0 };
         var outDir = new Option<string?>("--out") { Description = "Results folder (default runs/tune-<protocol or task>); the trials go to its trials/ subfolder." };
+        outDir.Validators.Add(SettingsOptions.NotEmptyPath);
         var exec = new ExecutionOptions(tune: true);
         var cmd = new Command("tune", "Tune every arm with the same budget on validation data, then compare the selected points on fresh seeds.");
         foreach (var o in settings.All.Concat(new Option[] { trials, studies, space, spaceFile, searchSeed, outDir }).Concat(exec.All)) cmd.Options.Add(o);
@@ -41,14 +42,9 @@ internal static class TuneCommand
                 var spaces = s.Arms.ToDictionary(x => x.Name, x => SearchSpace.Default(x.Optimizer));
                 if (r.GetValue(spaceFile) is { } file)
                 {
-                    if (!File.Exists(file)) throw new FileNotFoundException($"--space-file '{file}' does not exist.");
-                    Dictionary<string, SearchDimension[]>? fromFile;
-                    try { fromFile = JsonSerializer.Deserialize<Dictionary<string, SearchDimension[]>>(File.ReadAllText(file), LabFiles.Json); }
-                    catch (JsonException je) { throw new InvalidDataException($"--space-file '{file}': not a space file ({je.Message}); expected {{\"ARM\": [{{\"key\": \"lr\", \"low\": 1e-4, \"high\": 1e-2, \"log\": true}}]}}."); }
-                    foreach (var (arm, dims) in fromFile ?? new())
+                    foreach (var (arm, dims) in SpaceFile.Read(file))   // strict: unknown fields, nulls, repeats are errors
                     {
                         if (!spaces.ContainsKey(arm)) throw new ArgumentException($"--space-file '{file}' names arm '{arm}', which is not one of the arms ({string.Join(", ", spaces.Keys)}).");
-                        if (dims is null || dims.Any(x => x is null || string.IsNullOrWhiteSpace(x.Key))) throw new InvalidDataException($"--space-file '{file}': arm '{arm}' has an entry without a key.");
                         spaces[arm] = spaces[arm].With(dims);
                     }
                 }

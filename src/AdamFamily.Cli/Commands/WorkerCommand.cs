@@ -33,7 +33,7 @@ internal static class WorkerCommand
             catch (OperationCanceledException) { Console.Error.WriteLine($"unit {index}: interrupted; nothing written."); return 130; }
             catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
             {
-                Console.Error.WriteLine($"error: unit {index}: {e.Message}");
+                Console.Error.WriteLine($"error: unit {index}: {ExitCodes.UserMessage(e)}");
                 return 2;
             }
             catch (Exception e)

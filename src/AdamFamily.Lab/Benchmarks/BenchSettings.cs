@@ -86,12 +86,16 @@ public sealed record BenchSettings
         string dtype, bool smoke, bool train, int epochs, bool explicitSizes, bool explicitReps)
     {
         var s = smoke ? Smoke(train) : new BenchSettings { Train = train };
-        var presetList = Split(presets);
+        var presetList = Split(presets, "--presets");
         if (presetList.Length == 0) throw new ArgumentException("--presets: give at least one preset.");
         foreach (var p in presetList) global::AdamFamily.Presets.Get(p); // validates, lists the valid names
-        var precisionList = Split(precisions).Select(p => StatePrecisions.Parse(p, "--state-precisions")).Distinct().ToArray();
+        var precisionList = Split(precisions, "--state-precisions").Select(p => StatePrecisions.Parse(p, "--state-precisions")).Distinct().ToArray();
         if (precisionList.Length == 0) throw new ArgumentException("--state-precisions: give at least one of float32, bfloat16, int8.");
-        var baseList = baselines.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) ? Array.Empty<string>() : Split(baselines);
+        // A preset without moment state (SGD) runs only at float32: with none of that in the list it would silently not be timed.
+        if (!precisionList.Contains(StatePrecision.Float32)
+            && presetList.FirstOrDefault(p => !global::AdamFamily.Presets.Get(p).Keys.Contains("state_precision")) is { } stateless)
+            throw new ArgumentException($"--presets {stateless}: it keeps no moment state, so none of --state-precisions {precisions} applies and it would not be timed; add float32 to --state-precisions or drop it from --presets.");
+        var baseList = baselines.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) ? Array.Empty<string>() : Split(baselines, "--baselines");
         foreach (var b in baseList)
             if (!AllBaselines.Contains(b)) throw new ArgumentException($"--baselines: unknown '{b}'. Valid: {string.Join(", ", AllBaselines)}, or none.");
         if (!smoke || explicitReps)
@@ -106,7 +110,7 @@ public sealed record BenchSettings
             s = s with { Warmup = warmup, Epochs = epochs };
         }
         if (!smoke || explicitSizes)
-            s = s with { Sets = sizes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParameterSet.Parse).ToArray() };
+            s = s with { Sets = CommaList.Parse(sizes, "--sizes").Select(ParameterSet.Parse).ToArray() };
         if (threads < 1) throw new ArgumentException("--threads must be ≥ 1.");
         var pol = policy.Trim().ToLowerInvariant() switch
         {
@@ -124,6 +128,6 @@ public sealed record BenchSettings
         return s with { Presets = presetList, Precisions = precisionList, Baselines = baseList, Threads = threads, Policy = pol, Dtype = dt };
     }
 
-    private static string[] Split(string list)
-        => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(x => x.ToLowerInvariant()).ToArray();
+    private static string[] Split(string list, string option)
+        => CommaList.Parse(list, option).Select(x => x.ToLowerInvariant()).ToArray();
 }

@@ -17,6 +17,9 @@ public sealed partial class LocalExecutor(AfmCommand afm, int workers, int retri
     /// <summary>The line a worker prints after each epoch, which the executor turns into progress.</summary>
     public static string ProgressLine(int unit, int epoch, int epochs) => $"afm-progress unit={unit} epoch={epoch}/{epochs}";
 
+    /// <summary>The exit code of an interrupted worker (SIGINT): the whole command stops rather than retrying the unit.</summary>
+    public const int InterruptedExitCode = 130;
+
     [GeneratedRegex(@"^afm-progress unit=(\d+) epoch=(\d+)/(\d+)")]
     private static partial Regex ProgressPattern();
 
@@ -28,22 +31,31 @@ public sealed partial class LocalExecutor(AfmCommand afm, int workers, int retri
         var running = new List<Worker>();
         var failed = new List<UnitFailure>();
         var store = ctx.Store;
-        // Interrupted or terminated (Ctrl-C, kill, a closed terminal): take the workers down too, then let the signal do its usual work.
+        // Interrupted or terminated (Ctrl-C, kill, a closed terminal): stop starting workers, take the running ones down,
+        // and end through OperationCanceledException (exit 130) once they are gone — the handler cancels the runtime's
+        // own termination so that no worker is started, retried or left running after this process has ended.
+        int interrupted = 0;
         void KillAll() { lock (running) foreach (var w in running) try { w.Process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }
         var signals = OperatingSystem.IsWindows() ? new List<System.Runtime.InteropServices.PosixSignalRegistration>()
             : new[] { System.Runtime.InteropServices.PosixSignal.SIGINT, System.Runtime.InteropServices.PosixSignal.SIGTERM, System.Runtime.InteropServices.PosixSignal.SIGHUP }
-                .Select(sig => System.Runtime.InteropServices.PosixSignalRegistration.Create(sig, _ => KillAll())).ToList();
+                .Select(sig => System.Runtime.InteropServices.PosixSignalRegistration.Create(sig, c => { c.Cancel = true; Volatile.Write(ref interrupted, 1); KillAll(); })).ToList();
+        void StopIfInterrupted()
+        {
+            if (Volatile.Read(ref interrupted) == 1) throw new OperationCanceledException("the running workers were stopped (their units wrote nothing).");
+            cancel.ThrowIfCancellationRequested();
+        }
         try
         {
             while (queue.Count > 0 || running.Count > 0)
             {
-                cancel.ThrowIfCancellationRequested();
+                StopIfInterrupted();
                 while (running.Count < Workers && queue.Count > 0)
                 {
                     var (unit, attempt) = queue.Dequeue();
                     events.Started?.Invoke(unit, attempt);
                     var worker = Worker.Start(afm, ctx, unit, attempt, events);
                     lock (running) running.Add(worker);
+                    StopIfInterrupted();   // a signal while this worker started: the finally takes it down
                 }
                 var exited = running.FirstOrDefault(w => w.Process.HasExited);
                 if (exited is null) { Thread.Sleep(50); continue; }
@@ -56,6 +68,9 @@ public sealed partial class LocalExecutor(AfmCommand afm, int workers, int retri
                     continue;
                 }
                 int code = exited.Process.ExitCode;
+                // A worker that was interrupted (its own Ctrl-C: exit 130, or killed by our handler) is not a failure to retry.
+                StopIfInterrupted();
+                if (code == InterruptedExitCode) throw new OperationCanceledException($"{exited.Unit.Describe()} was interrupted (its worker exited with code {code}); nothing more is started.");
                 bool badInput = code == 2;
                 string reason = result is null ? $"worker exited with code {code} and wrote no result" : $"worker exited with code {code}";
                 bool retry = !badInput && exited.Attempt <= Retries;

@@ -29,8 +29,11 @@ public sealed class ResultsFolder : IDisposable
     /// </summary>
     public static void CheckUsable(string dir)
     {
+        if (string.IsNullOrWhiteSpace(dir)) throw new ArgumentException("--out: an empty path; give the results folder.", "out");
         dir = Path.GetFullPath(dir);
         if (File.Exists(dir)) throw new InvalidOperationException($"--out '{dir}' is a file, not a folder.");
+        for (var up = Path.GetDirectoryName(dir); up is not null && !Directory.Exists(up); up = Path.GetDirectoryName(up))
+            if (File.Exists(up)) throw new InvalidOperationException($"--out '{dir}': '{up}' is a file, so no folder can be made under it.");
         if (!Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).Any() || IsAfmFolder(dir)) return;
         var sample = string.Join(", ", Directory.EnumerateFileSystemEntries(dir).Take(3).Select(Path.GetFileName));
         throw new InvalidOperationException(
@@ -45,7 +48,11 @@ public sealed class ResultsFolder : IDisposable
     {
         dir = Path.GetFullPath(dir);
         CheckUsable(dir);
-        Directory.CreateDirectory(dir);
+        try { Directory.CreateDirectory(dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"--out '{dir}': the results folder cannot be created ({e.Message}).", e);
+        }
         var lockPath = Path.Combine(dir, LockName);
         var infoPath = lockPath + ".json";
         FileStream stream;

@@ -73,7 +73,13 @@ public sealed record RunPlan(string Kind, string SettingsFile, string SettingsHa
         if (plan.ComputePlanHash() != plan.PlanHash)
             throw new InvalidDataException($"{path}: the plan was edited after afm wrote it (its content does not match its plan_hash). Rerun the afm command that made it to rewrite the plan.");
         for (int i = 0; i < plan.Units.Length; i++)
+        {
             if (plan.Units[i].Index != i) throw new InvalidDataException($"{path}: unit {i} has index {plan.Units[i].Index}.");
+            // A worker writes the unit's result there: it must stay inside the plan's folder, whatever the file says.
+            var result = plan.Units[i].Result;
+            if (string.IsNullOrWhiteSpace(result) || Path.IsPathRooted(result) || result.Replace('\\', '/').Split('/').Any(part => part is ".." or ""))
+                throw new InvalidDataException($"{path}: unit {i}'s result '{result}' is not a file inside the plan's folder.");
+        }
         return plan;
     }
 }

@@ -263,8 +263,16 @@ public sealed partial class SlurmExecutor(AfmCommand afm, SlurmOptions options) 
     {
         var path = JobsPath(dir);
         if (!File.Exists(path)) return Array.Empty<SlurmJob>();
-        try { return JsonSerializer.Deserialize<List<SlurmJob>>(File.ReadAllText(path), LabFiles.Json) ?? new(); }
+        List<SlurmJob>? jobs;
+        try { jobs = JsonSerializer.Deserialize<List<SlurmJob>>(File.ReadAllText(path), LabFiles.Json); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not a valid job record ({e.Message}); afm writes it on submission. Move it away to continue.", e); }
+        // What afm wrote: a list of jobs, each with a numeric job id (it is passed to squeue, sacct and scancel) and its units.
+        InvalidDataException Bad(string what) => new($"{path}: not a valid job record ({what}); afm writes it on submission. Move it away to continue.");
+        if (jobs is null) throw Bad("null");
+        for (int i = 0; i < jobs.Count; i++)
+            if (jobs[i] is not { JobId: { } id, Units: not null } || !Regex.IsMatch(id, "^[0-9]+$"))
+                throw Bad($"entry {i}: a job needs a numeric job_id and its units");
+        return jobs;
     }
 
     /// <summary>The folder's last job if Slurm still has tasks of it queued or running (null when none, or when Slurm is not reachable here).</summary>

@@ -10,10 +10,21 @@ namespace AdamFamily.Lab.Execution;
 /// </summary>
 public static class UnitRunner
 {
+    /// <summary>
+    /// The most LibTorch threads a unit may pin: LibTorch starts that many threads at once, and far more (10⁵) hangs the
+    /// process instead of failing.
+    /// </summary>
+    public const int MaxThreads = 256;
+
+    /// <summary>Checks a thread count (1 … <see cref="MaxThreads"/>); the message names <paramref name="option"/> and the value.</summary>
+    public static int CheckThreads(int threads, string option = "--threads-per-run") =>
+        threads is >= 1 and <= MaxThreads ? threads
+            : throw new ArgumentOutOfRangeException(option, threads, $"{option} {threads}: must be from 1 to {MaxThreads} (LibTorch threads per run).");
+
     /// <summary>Pins LibTorch's intra-op threads and the optimizer kernel's threads until disposed.</summary>
     public static IDisposable PinThreads(int threads)
     {
-        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "--threads-per-run must be ≥ 1.");
+        CheckThreads(threads);
         int before = TorchSharp.torch.get_num_threads();
         var kernelBefore = TrainingSupport.KernelThreads;
         TorchSharp.torch.set_num_threads(threads);
@@ -54,6 +65,7 @@ public static class UnitRunner
         Action<RunProgress>? progress, CancellationToken cancel)
     {
         planPath = Path.GetFullPath(planPath);
+        if (threads is { } given) CheckThreads(given, "--threads");   // before anything, also for a unit already done
         var plan = RunPlan.Load(planPath);
         if (expectedPlanHash is not null && expectedPlanHash != plan.PlanHash)
             throw new InvalidDataException($"{planPath} changed after this job was submitted (plan hash {Short(plan.PlanHash)}, the job expects {Short(expectedPlanHash)}); " +
@@ -71,7 +83,7 @@ public static class UnitRunner
         var store = new ResultStore(dir);
         if (store.TryLoadUnit(unit, plan.SettingsHash) is { } done) return (done, true);
 
-        int t = threads ?? plan.ThreadsPerRun;
+        int t = CheckThreads(threads ?? plan.ThreadsPerRun, threads is null ? $"{planPath}: threads_per_run" : "--threads");
         using var pin = PinThreads(t);
         using var task = TaskLoader.Load(settings);
         var run = Train(task, settings, unit, progress, cancel);

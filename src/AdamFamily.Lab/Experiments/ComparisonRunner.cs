@@ -131,7 +131,7 @@ public static class ComparisonRunner
         try { if (File.Exists(store.PlanPath)) threads = RunPlan.Load(store.PlanPath).ThreadsPerRun; }
         catch (InvalidDataException) { } // an edited plan: the units are rebuilt from experiment.json all the same
         var plan = RunPlan.ForComparison(s, threads);
-        return (s, plan, plan.Units.Select(u => (u, store.TryLoadUnit(u, plan.SettingsHash) ?? store.TryLoadRun(u.Arm.Name, u.Seed))).ToList());
+        return (s, plan, plan.Units.Select(u => (u, store.TryLoadFor(u, plan.SettingsHash))).ToList());
     }
 
     /// <summary>

@@ -113,6 +113,8 @@ public sealed record ExperimentSettings
     {
         var m = e.Message;
         var key = System.Text.RegularExpressions.Regex.Match(m, "'([^']+)'");
+        if (m.Contains("uplicate", StringComparison.Ordinal))
+            return $"a key is given twice{(key.Success ? $" ('{key.Groups[1].Value}')" : "")}; the last would silently win — keep one.";
         if (m.Contains("could not be mapped to any .NET member", StringComparison.Ordinal) && key.Success)
             return $"unknown key '{key.Groups[1].Value}' (a typo? the keys are those afm writes in experiment.json).";
         if (m.Contains("doesn't allow setting null", StringComparison.Ordinal) || m.Contains("doesn't allow null", StringComparison.Ordinal))
@@ -164,6 +166,8 @@ public sealed record ExperimentSettings
         if (Model is null || !(Model == "lstm" || Models.ModelFactory.Names.Contains(Model)))
             throw new ArgumentException($"model '{Model}': expected one of {string.Join(", ", Models.ModelFactory.Names)} (images) or lstm (ptb, text).", "model");
         if (DataPath is not null && DataPath.Trim().Length == 0) throw new ArgumentException("data: an empty path; leave it out for the task's default.", "data");
+        if (DataPath is not null && Task == "synthetic")
+            throw new ArgumentException($"data '{DataPath}': the synthetic task is built in and reads no files, so the path would be ignored; drop --data or give --task.", "data");
         if (Epochs is < 1 or > MaxEpochs) throw new ArgumentOutOfRangeException("epochs", Epochs, $"epochs = {Epochs}: must be from 1 to {MaxEpochs}.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException("batch_size", BatchSize, $"batch_size = {BatchSize}: must be ≥ 1.");
         if (Seeds is null || Seeds.Length == 0) throw new ArgumentException("no seeds.", "seeds");

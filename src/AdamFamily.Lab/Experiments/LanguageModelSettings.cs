@@ -36,6 +36,12 @@ public sealed record LanguageModelSettings
     public static readonly LanguageModelSettings Default = new();
 
     /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the setting and the value.</summary>
+    /// <summary>The deepest LSTM a comparison may ask for.</summary>
+    public const int MaxLayers = 64;
+
+    /// <summary>The most LSTM weights (10⁹: 4 GB in float32, three times that with an optimizer's state).</summary>
+    public const double MaxLstmParameters = 1e9;
+
     public void Validate()
     {
         if (Embedding < 1) throw new ArgumentOutOfRangeException("embedding", Embedding, $"embedding = {Embedding}: must be ≥ 1.");
@@ -44,6 +50,11 @@ public sealed record LanguageModelSettings
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentOutOfRangeException("dropout", Dropout, $"dropout = {Dropout}: must be in [0, 1).");
         if (TiedWeights && Embedding != Hidden)
             throw new ArgumentException($"tied weights need embedding size == hidden size; got embedding {Embedding}, hidden {Hidden}.", "tied_weights");
+        if (Layers > MaxLayers) throw new ArgumentOutOfRangeException("layers", Layers, $"layers = {Layers}: at most {MaxLayers} (a deeper LSTM builds and trains for hours before anything is recorded).");
+        // The LSTM's weights, 4·h·(input + h + 2) per layer: refuse what cannot fit rather than fail (or swap) inside every run.
+        double lstm = 4.0 * Hidden * (Embedding + Hidden + 2) + (Layers - 1) * 4.0 * Hidden * (2.0 * Hidden + 2);
+        if (lstm > MaxLstmParameters)
+            throw new ArgumentOutOfRangeException("hidden", Hidden, $"hidden = {Hidden}, embedding = {Embedding}, layers = {Layers}: the LSTM alone would have {lstm:G3} weights; at most {MaxLstmParameters:G3}.");
         if (Bptt < 1) throw new ArgumentOutOfRangeException("bptt", Bptt, $"bptt = {Bptt}: must be ≥ 1.");
         if (EvalBatchSize < 1) throw new ArgumentOutOfRangeException("eval_batch_size", EvalBatchSize, $"eval_batch_size = {EvalBatchSize}: must be ≥ 1.");
         if (MaxVocab is < 0 or 1) throw new ArgumentOutOfRangeException("max_vocab", MaxVocab, $"max_vocab = {MaxVocab}: must be 0 (no limit) or ≥ 2.");

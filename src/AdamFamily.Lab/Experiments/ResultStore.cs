@@ -72,7 +72,14 @@ public sealed class ResultStore
     /// <summary>The unit's stored result if it is complete and was made for exactly this unit (its hash matches), else null.</summary>
     public RunResult? TryLoadUnit(RunUnit unit, string settingsHash) => TryLoad(UnitPath(unit), unit.Hash(settingsHash));
 
-    private static RunResult? TryLoad(string path, string? expectedHash)
+    /// <summary>
+    /// What status, summarize and report read: the unit's result if it was made for exactly this unit, or if it carries
+    /// no unit stamp at all (written outside any plan). A result stamped for other settings — experiment.json edited
+    /// since — is not one (null), rather than being read as if it had run under the current settings.
+    /// </summary>
+    public RunResult? TryLoadFor(RunUnit unit, string settingsHash) => TryLoad(UnitPath(unit), unit.Hash(settingsHash), acceptUnstamped: true);
+
+    private static RunResult? TryLoad(string path, string? expectedHash, bool acceptUnstamped = false)
     {
         if (!File.Exists(path)) return null;
         try
@@ -80,7 +87,7 @@ public sealed class ResultStore
             var lines = File.ReadAllLines(path);
             if (lines.Length < 2 || !lines[^1].Contains("\"type\":\"end\"")) return null;
             var header = JsonNode.Parse(lines[0]);
-            if (expectedHash is not null && header?["unit_hash"]?.GetValue<string>() != expectedHash) return null;
+            if (expectedHash is not null && header?["unit_hash"]?.GetValue<string>() is var stamp && stamp != expectedHash && !(acceptUnstamped && stamp is null)) return null;
             var end = JsonNode.Parse(lines[^1]);
             var epochs = lines.Skip(1).Take(lines.Length - 2).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, LabFiles.JsonLine)!).ToList();
             var failure = end?["failed"]?.GetValue<string>() is { } reason ? new RunFailure(reason, end["failed_at_epoch"]?.GetValue<int>() ?? 0) : null;

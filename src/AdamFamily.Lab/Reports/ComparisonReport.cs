@@ -3,6 +3,7 @@ using System.Net;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
+using AdamFamily.Lab.Execution;
 using AdamFamily.Lab.Experiments;
 using AdamFamily.Lab.Training;
 using ScottPlot;
@@ -34,6 +35,8 @@ public static class ComparisonReport
         if (!File.Exists(store.SettingsPath))
             throw new FileNotFoundException($"'{store.Dir}' is not a comparison folder (no experiment.json).", store.SettingsPath);
         var settings = ExperimentSettings.FromJson(File.ReadAllText(store.SettingsPath), store.SettingsPath);
+        var units = RunPlan.ForComparison(settings, 1);   // results stamped for other settings (an edited experiment.json) are not read as these
+        var unitOf = units.Units.ToDictionary(u => (u.Arm.Name, u.Seed));
         var summaryPath = Path.Combine(store.Dir, "summary.json");
         var stored = File.Exists(summaryPath) ? ReadSummary(summaryPath) : null;
         // A partial summary (afm summarize on an unfinished folder) covers the seeds every arm has finished: report those.
@@ -43,11 +46,11 @@ public static class ComparisonReport
         foreach (var seed in settings.Seeds)
             foreach (var arm in settings.Arms)
             {
-                if (store.TryLoadRun(arm.Name, seed) is { } r) runs.Add(r);
+                if (store.TryLoadFor(unitOf[(arm.Name, seed)], units.SettingsHash) is { } r) runs.Add(r);
                 else missing.Add($"{arm.Name} seed {seed}");
             }
         if (missing.Count > 0)
-            throw new InvalidDataException($"'{store.Dir}' is unfinished: no result for {string.Join(", ", missing)}. Run afm compare on it again to finish it.");
+            throw new InvalidDataException($"'{store.Dir}' is unfinished: no result (for its current experiment.json) for {string.Join(", ", missing)}. Rerun the afm compare or afm tune that made it to finish it, or `afm summarize` for what is complete.");
         var summary = stored ?? ComparisonSummary.From(settings, runs);
         return (settings, runs, summary);
     }

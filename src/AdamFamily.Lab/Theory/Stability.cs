@@ -57,15 +57,27 @@ public static class Stability
 
     public static StabilityResult Run(StabilitySettings s) => SingleThreaded(() =>
     {
+        Validate(s);
+        var runs = s.Factors.Select(c => Overshoot(s, c)).ToList();
+        var checks = s.CheckedFactors.Select(c => Check(s, c)).ToList();
+        return new StabilityResult(s, 1 / (s.WeightDecay * (1 / Math.Sqrt(s.Eps))), runs, checks, LearningRateChange(s));
+    });
+
+    /// <summary>Checks the settings (before any output folder is made); errors name the option and the value.</summary>
+    public static void Validate(StabilitySettings s)
+    {
         CheckSteps(s.Steps);
         CheckPositive(s.Eps, "--eps");
         CheckPositive(s.WeightDecay, "--weight-decay");   // the bound η < ε^(1/2)/σ needs σ > 0
         if (s.Factors.Length == 0) throw new ArgumentException("--factors: no factors given (e.g. 0.5,1,1.5).", "factors");
         foreach (var c in s.Factors) CheckPositive(c, "--factors");
-        var runs = s.Factors.Select(c => Overshoot(s, c)).ToList();
-        var checks = s.CheckedFactors.Select(c => Check(s, c)).ToList();
-        return new StabilityResult(s, 1 / (s.WeightDecay * (1 / Math.Sqrt(s.Eps))), runs, checks, LearningRateChange(s));
-    });
+        // x_t = (1 − c)^t·x₀ must stay a finite double over every step (past that the iterate is ∞, then NaN).
+        double largest = 1 + Math.Pow(1e300 / Math.Max(Math.Abs(s.Start), double.Epsilon), 1.0 / s.Steps);
+        foreach (var c in s.Factors)
+            if (c > largest)
+                throw new ArgumentException($"--factors {F(c)} with --steps {s.Steps}: (1 − c)^t·x₀ overflows a double before the last step; " +
+                                            $"at {s.Steps} steps the factor must be at most {F(largest)} (or give fewer --steps).", "factors");
+    }
 
     /// <summary>AdamD with the check off on f ≡ 0 (gradient exactly zero) from x₀: x_t for t = 0..steps.</summary>
     public static StabilityRun Overshoot(StabilitySettings s, double factor)

@@ -99,6 +99,9 @@ public sealed record SearchSpace(IReadOnlyList<SearchDimension> Dimensions)
         return $"{name}:{string.Join(",", kept.Concat(added))}";
     }
 
+    /// <summary>Whether a key is searched log-uniformly when no scale is given: lr, weight_decay and eps are; the others are uniform.</summary>
+    public static bool LogByDefault(string key) => key is "lr" or "weight_decay" or "eps";
+
     /// <summary>
     /// Parses a command-line override "ARM:key=low..high[:log|:lin],key=…" (ARM the arm's label; log is the default for
     /// lr, weight_decay and eps, uniform for the others).
@@ -109,13 +112,17 @@ public sealed record SearchSpace(IReadOnlyList<SearchDimension> Dimensions)
         if (colon <= 0) throw new ArgumentException($"--space '{text}': expected ARM:key=low..high, e.g. adamw:lr=1e-4..1e-2,weight_decay=1e-3..1.", "space");
         var arm = text[..colon].Trim();
         var dims = new List<SearchDimension>();
-        foreach (var item in text[(colon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var items = text[(colon + 1)..].Split(',', StringSplitOptions.TrimEntries);
+        if (items.All(i => i.Length == 0)) throw new ArgumentException($"--space '{text}': no dimensions.", "space");
+        foreach (var item in items)
         {
+            if (item.Length == 0) throw new ArgumentException($"--space '{text}': an empty item (two commas, or a comma at an end).", "space");
             int eq = item.IndexOf('='), dots = item.IndexOf("..", StringComparison.Ordinal);
             if (eq <= 0 || dots < eq) throw new ArgumentException($"--space '{text}': '{item}' is not key=low..high.", "space");
             var key = item[..eq].Trim().ToLowerInvariant();
             var rest = item[(eq + 1)..];
             var parts = rest.Split(':');
+            if (parts.Length > 2) throw new ArgumentException($"--space '{text}': '{item}' has more than one scale (give one of :log or :lin).", "space");
             var range = parts[0].Split("..");
             if (range.Length != 2 || !double.TryParse(range[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var lo)
                 || !double.TryParse(range[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var hi))
@@ -125,10 +132,10 @@ public sealed record SearchSpace(IReadOnlyList<SearchDimension> Dimensions)
                 "log" => true,
                 "lin" or "linear" or "uniform" => false,
                 var other => throw new ArgumentException($"--space '{text}': scale '{other}' is not log or lin.", "space"),
-            } : key is "lr" or "weight_decay" or "eps";
+            } : LogByDefault(key);
+            if (dims.Any(d => d.Key == key)) throw new ArgumentException($"--space '{text}': '{key}' is given twice.", "space");
             dims.Add(new SearchDimension(key, lo, hi, log));
         }
-        if (dims.Count == 0) throw new ArgumentException($"--space '{text}': no dimensions.", "space");
         return (arm, dims.ToArray());
     }
 

@@ -22,6 +22,9 @@ public sealed record TuneSettings
     /// <summary>The search space of every arm, by arm label.</summary>
     public Dictionary<string, SearchSpace> Spaces { get; init; } = new();
 
+    /// <summary>The most trials (studies × trials) per arm: each is a training run, and the plan holds them all.</summary>
+    public const int MaxTrialsPerArm = 10_000;
+
     /// <summary>First tuning seed; trial t of study s uses TuningSeedBase + s·Trials + t.</summary>
     public const int TuningSeedBase = 100_000;
 
@@ -41,6 +44,8 @@ public sealed record TuneSettings
         Experiment.Validate();
         if (Trials < 1) throw new ArgumentOutOfRangeException("trials", Trials, $"--trials {Trials}: must be ≥ 1.");
         if (Studies < 1) throw new ArgumentOutOfRangeException("studies", Studies, $"--studies {Studies}: must be ≥ 1.");
+        if ((long)Trials * Studies > MaxTrialsPerArm)
+            throw new ArgumentOutOfRangeException("trials", Trials, $"--trials {Trials} × --studies {Studies} = {(long)Trials * Studies} trials per arm; at most {MaxTrialsPerArm} (each trial is a training run).");
         if (!Experiment.IsLanguageModel && Experiment.ValidationCount == 0)
             throw new ArgumentException("tuning selects on validation data: --validation must be > 0 for image tasks.", "validation");
         foreach (var a in Experiment.Arms)
