@@ -175,6 +175,8 @@ public sealed record ExperimentSettings
         if (Seeds.FirstOrDefault(x => x < 0) is var neg and < 0) throw new ArgumentOutOfRangeException("seeds", neg, $"seed {neg}: seeds must be ≥ 0.");
         if (Seeds.Distinct().Count() != Seeds.Length) throw new ArgumentException($"seeds repeat: {string.Join(",", Seeds)}.", "seeds");
         if (!(Margin >= 0 && double.IsFinite(Margin))) throw new ArgumentOutOfRangeException("margin", Margin, $"margin = {Num(Margin)}: must be a finite number ≥ 0 ({MarginUnit}).");
+        if (!IsLanguageModel && Margin >= 100)   // accuracy lives in [0, 100] %: such a margin makes every arm non-inferior
+            throw new ArgumentOutOfRangeException("margin", Margin, $"margin = {Num(Margin)} pp: accuracy is a percentage, so a margin must be below 100 pp.");
         if (TrainSubset is < 1) throw new ArgumentOutOfRangeException("train_subset", TrainSubset, $"train_subset = {TrainSubset}: must be ≥ 1.");
         if (Validation is < 0) throw new ArgumentOutOfRangeException("validation", Validation, $"validation = {Validation}: must be ≥ 0 (0 = no validation split).");
         if (Validation is not null && IsLanguageModel) throw new ArgumentException($"validation applies to the image tasks; task '{Task}' uses its corpus's valid split.", "validation");

@@ -15,6 +15,7 @@ public class SettingsValidationTests
         { "margin NaN", s => s with { Margin = double.NaN }, new[] { "margin", "NaN" } },
         { "margin ∞", s => s with { Margin = double.PositiveInfinity }, new[] { "margin", "Infinity" } },
         { "margin < 0", s => s with { Margin = -1 }, new[] { "margin", "-1" } },
+        { "margin ≥ 100 pp on accuracy", s => s with { Margin = 100 }, new[] { "margin", "100", "below 100 pp" } },
         { "gamma 0", s => s with { Schedule = new ScheduleSpec("multistep", new[] { 1 }, 0) }, new[] { "gamma", "0" } },
         { "gamma < 0", s => s with { Schedule = new ScheduleSpec("multistep", new[] { 1 }, -0.5) }, new[] { "gamma", "-0.5" } },
         { "gamma NaN", s => s with { Schedule = new ScheduleSpec("multistep", new[] { 1 }, double.NaN) }, new[] { "gamma", "NaN" } },
