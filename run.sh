@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: the quick fair study of Adam, AdamW, AdamD and SGD on Fashion-MNIST — the fmnist-mlp protocol at
 # quick scale, 4 tuning trials per arm scored on validation data, then the selected points on 3 fresh seeds
-# (28 runs on the local workers, about 5 minutes on 2 cores) — ending in a verdict table.
+# (28 runs on the local workers: about 2 minutes on 2 idle cores, 5 on busy ones) — ending in a verdict table.
 # With arguments, they are passed to `afm` instead: ./run.sh list, ./run.sh bench, ./run.sh compare --help ...
 # (`./run.sh tune` alone is the main job too.)
 set -euo pipefail
