@@ -58,14 +58,9 @@ internal static class CompareCommand
                 ComparisonTable.Write(outcome.Summary, dir);
                 return ReportCommand.Render(dir, r.GetValue(tensorboard));
             }
-            catch (OperationCanceledException e)
+            catch (Exception e) when (UnitProgressView.IsRunError(e))
             {
-                AnsiConsole.MarkupLine($"[yellow]interrupted:[/] {Markup.Escape(e.Message)} Finished units are kept; rerun the same command to resume.");
-                return 130;
-            }
-            catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
-            {
-                return e is InvalidOperationException ? ExitCodes.ReportAsBadInput(e) : ExitCodes.Report(e);
+                return UnitProgressView.ReportRunError(e);
             }
         }, CancellationToken.None));
         return cmd;

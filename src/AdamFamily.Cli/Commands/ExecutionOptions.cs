@@ -83,6 +83,21 @@ internal sealed class ExecutionOptions
 /// <summary>Progress of a plan's units on screen: a bar per arm (epochs over its units), a line per finished unit, and the unit counts.</summary>
 internal static class UnitProgressView
 {
+    /// <summary>The errors a running compare or tune ends with on purpose: an interrupt, bad input, an unwritable folder.</summary>
+    public static bool IsRunError(Exception e) =>
+        e is OperationCanceledException or InvalidOperationException or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException;
+
+    /// <summary>Reports a <see cref="IsRunError"/> error and returns its exit code (130 for an interrupt: finished units are kept).</summary>
+    public static int ReportRunError(Exception e)
+    {
+        if (e is OperationCanceledException)
+        {
+            AnsiConsole.MarkupLine($"[yellow]interrupted:[/] {Markup.Escape(e.Message)} Finished units are kept; rerun the same command to resume.");
+            return ExitCodes.Interrupted;
+        }
+        return e is InvalidOperationException ? ExitCodes.ReportAsBadInput(e) : ExitCodes.Report(e);
+    }
+
     /// <summary>A comparison's units: "ARM seed N: final test metric X" (or how the run failed or diverged).</summary>
     public static ComparisonOutcome Run(ExperimentSettings s, Func<UnitEvents, ComparisonOutcome> execute) =>
         Run(s, RunPlan.ForComparison(s, 1).Units, (u, run) => $"{Markup.Escape(u.Arm.Name)} seed {u.Seed}: {RunText(s, run)}", execute);
