@@ -85,20 +85,51 @@ public class OptionSchemaTests : IDisposable
     [Fact]
     public void EveryOption_RoundTripsThroughACheckpoint()
     {
-        var ps = Fixture.Parameters();
-        var path = Path.Combine(_dir, "all.ckpt");
-        var set = new AfmdwOptions
+        // Four rules between them set every option away from its default (an option a rule ignores must keep its
+        // default, so no single rule can): an Adam-type one, SGD with momentum (dampened, and Nesterov), NAdam's direction.
+        var adamType = new AfmdwOptions
         {
             LearningRate = 3e-4, Beta1 = 0.8, Beta2 = 0.95, Eps = 1e-6, WeightDecay = 1e-3, Estimator = "yogi", Direction = Direction.Nesterov,
             EpsMode = EpsMode.Outside, Decay = DecayPlacement.Decoupled, BiasCorrection = false, Maximize = true, InitialAccumulator = 1e-5,
-            ThetaSchedule = MomentSchedule.Diminishing(5, 0.7), TauSchedule = MomentSchedule.LrTied, Rectify = true, Momentum = 0.3,
-            Dampening = 0.1, Nesterov = true, MomentumDecay = 5e-3, StabilityCheck = false, StatePrecision = StatePrecision.BFloat16,
+            ThetaSchedule = MomentSchedule.Diminishing(5, 0.7), TauSchedule = MomentSchedule.LrTied, Rectify = true,
+            StabilityCheck = false, StatePrecision = StatePrecision.BFloat16,
         };
-        Assert.All(OptionSchema.All, o => Assert.NotEqual(o.DefaultValue, set.Get(o)));
-        using (var a = new Afmdw(ps, set)) a.SaveCheckpoint(path);
-        using var b = new Afmdw(ps, new AfmdwOptions { StatePrecision = StatePrecision.BFloat16 }); // another precision is refused (LowPrecisionStateTests)
-        b.LoadCheckpoint(path);
-        foreach (var option in OptionSchema.All) Assert.Equal(set.Get(option), b.Groups[0].Options.Get(option));
+        var sgd = new AfmdwOptions { Estimator = "none", Direction = Direction.Sgd, Decay = DecayPlacement.L2, Momentum = 0.3, Dampening = 0.1 };
+        var sgdNesterov = new AfmdwOptions { Estimator = "none", Direction = Direction.Sgd, Decay = DecayPlacement.L2, Momentum = 0.3, Nesterov = true };
+        var nadam = new AfmdwOptions { Direction = Direction.NAdam, MomentumDecay = 5e-3 };
+        var sets = new[] { adamType, sgd, sgdNesterov, nadam };
+        Assert.All(OptionSchema.All, o => Assert.Contains(sets, set => set.Get(o) is { } v && !v.Equals(o.DefaultValue)));
+        foreach (var set in sets)
+        {
+            var ps = Fixture.Parameters();
+            var path = Path.Combine(_dir, "all.ckpt");
+            using (var a = new Afmdw(ps, set)) a.SaveCheckpoint(path);
+            using var b = new Afmdw(ps, new AfmdwOptions { StatePrecision = set.StatePrecision }); // another precision is refused (LowPrecisionStateTests)
+            b.LoadCheckpoint(path);
+            foreach (var option in OptionSchema.All)
+                if (set.Get(option) is { } v) Assert.Equal(v, b.Groups[0].Options.Get(option));
+        }
+    }
+
+    [Fact]
+    public void AHyperParameterTheRuleIgnores_IsRefused_AtConstructionAndBeforeTheNextStep()
+    {
+        // SGD's momentum on AdamD would be silently ignored: refused when given, and when set after construction.
+        var ps = Fixture.Parameters();
+        var e = Assert.Throws<ArgumentException>(() => new AdamD(ps, new AfmdwOptions { Momentum = 0.9 }));
+        Assert.Contains("momentum = 0.9", e.Message);
+        Assert.Contains("silently ignored", e.Message);
+        Assert.Throws<ArgumentException>(() => new SGD(ps, new AfmdwOptions { LearningRate = 0.1, Beta1 = 0.5 }));
+
+        using var opt = new AdamD(ps);
+        foreach (var p in ps) p.grad = TorchSharp.torch.ones_like(p);
+        var before = ps.Select(p => p.detach().clone()).ToArray();
+        opt.Groups[0].Options.Momentum = 0.9;
+        Assert.Throws<ArgumentException>(() => opt.step());
+        for (int i = 0; i < ps.Length; i++) Assert.Equal(0f, (before[i] - ps[i]).abs().max().item<float>());   // nothing written
+        opt.Groups[0].Options.Momentum = 0;
+        opt.step();
+        Assert.NotEqual(0f, (before[0] - ps[0]).abs().max().item<float>());
     }
 
     [Fact]

@@ -55,8 +55,9 @@ public sealed partial class AfmdwOptions : OptimizerOptions
     }
 
     /// <summary>
-    /// Checks every value against its declaration, then the rule's cross-option checks, and returns the rule.
-    /// Throws an <see cref="ArgumentOutOfRangeException"/> that names the option, the value and the allowed range.
+    /// Checks every value against its declaration, that no hyper-parameter the rule ignores was changed, then the rule's
+    /// cross-option checks, and returns the rule. Throws an <see cref="ArgumentOutOfRangeException"/> that names the
+    /// option, the value and the allowed range (an <see cref="ArgumentException"/> for an ignored value).
     /// </summary>
     internal UpdateRule Validate(string where)
     {
@@ -66,6 +67,17 @@ public sealed partial class AfmdwOptions : OptimizerOptions
             string? broken = value is null ? "must be set" : option.CheckRange(value);
             if (broken is not null)
                 throw new ArgumentOutOfRangeException(option.Key, value, $"{where}: {option.Key} = {Format(option, value)} is out of range: {broken}.");
+        }
+        // A hyper-parameter the rule does not use (SGD's momentum on an Adam-type rule, β₁ on SGD) must keep its declared
+        // default: a value set there would be silently ignored. Structural choices are exempt (presets fix some that
+        // their rule then does not consult, e.g. SGD's eps_mode).
+        foreach (var option in OptionSchema.All)
+        {
+            if (option.Structural || option.Relevant is not { } relevant || relevant(this)) continue;
+            var value = Get(option);
+            if (value is not null && !value.Equals(option.DefaultValue))
+                throw new ArgumentException($"{where}: {option.Key} = {Format(option, value)} has no effect on this rule ({option.Summary} is not used here), " +
+                                            $"so it would be silently ignored; leave it at {Format(option, option.DefaultValue)}.", option.Key);
         }
         var rule = UpdateRule.From(this);
         rule.Validate(where);
