@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace AdamFamily.Cli.Commands;
 
 /// <summary>
-/// <c>afm status DIR</c>: every unit of a results folder as done / queued / running / failed / missing, from the result
+/// <c>afm status DIR</c>: every unit of a results folder as done / queued / running / failed / stale / missing, from the result
 /// files, the folder's lock (a local run in progress) and, when the folder has a Slurm job, squeue, the tasks' exit
 /// records and sacct where accounting is on. A tuning folder shows both phases: its trials (DIR/trials) and, once they
 /// are selected, the final runs (DIR).
@@ -119,6 +119,11 @@ internal static class StatusCommand
                 detail = $"job {job.JobId}_{u.Index} left the queue without a result";
             }
             else if (holder is not null) { state = "pending"; detail = "a local run is in progress"; }
+            else if (File.Exists(Path.Combine(dir, u.Result)))
+            {
+                state = "stale";   // a result file that is not this unit's result: made under other settings, or unfinished
+                detail = $"{u.Result} was made under other settings (experiment.json changed since) or is incomplete; rerunning the command replaces it";
+            }
             else
             {
                 var log = Path.Combine(dir, "logs", $"unit-{u.Index}.log");
@@ -132,7 +137,7 @@ internal static class StatusCommand
             table.AddRow(cells.ToArray());
         }
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine(string.Join(", ", new[] { "done", "queued", "running", "pending", "failed", "missing" }.Where(counts.ContainsKey).Select(k => $"{counts[k]} {k}")));
+        AnsiConsole.MarkupLine(string.Join(", ", new[] { "done", "queued", "running", "pending", "failed", "stale", "missing" }.Where(counts.ContainsKey).Select(k => $"{counts[k]} {k}")));
         if (holder is not null) AnsiConsole.MarkupLine($"in use by {Markup.Escape(holder)}");
         if (job is not null) AnsiConsole.MarkupLine($"Slurm job {job.JobId} (submitted {Markup.Escape(job.Submitted)}){(acct is null ? "; sacct: accounting not available, states from squeue and the tasks' exit records" : "")}");
         try { if (File.Exists(Path.Combine(dir, RunPlan.FileName))) RunPlan.Load(Path.Combine(dir, RunPlan.FileName)); }

@@ -220,6 +220,9 @@ public class HostilePassTests : IDisposable
         File.WriteAllText(settings, File.ReadAllText(settings).Replace("\"epochs\": 1,", "\"epochs\": 2,", StringComparison.Ordinal));
         File.Delete(Path.Combine(dir, "summary.json"));
         Assert.Null(Assert.Single(ComparisonRunner.Inspect(dir).Units).Result);
+        var (code, status, err) = Afm("status", dir);
+        Assert.True(code == 0, status + err);
+        Assert.Contains("1 stale", status);   // the old file is there, but it is not a result of these settings
         Assert.Null(ComparisonRunner.Summarize(dir).Summary);
         Assert.Throws<InvalidDataException>(() => AdamFamily.Lab.Reports.ComparisonReport.Load(dir));
     }
