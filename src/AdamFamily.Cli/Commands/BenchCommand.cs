@@ -55,8 +55,6 @@ internal static class BenchCommand
                     settings = settings with { TorchThreads = AdamFamily.Lab.Execution.UnitRunner.CheckThreads(tt, "--torch-threads") };
                 if (r.GetResult(epochs) is { Implicit: false } && !r.GetValue(train))
                     throw new ArgumentException($"--epochs applies to --train (timed training epochs), which is not given; add --train or drop --epochs.");
-                if (r.GetValue(warmup) < 0) throw new ArgumentException($"--warmup {r.GetValue(warmup)}: must be ≥ 0.");
-                if (r.GetValue(train) && r.GetValue(epochs) < 1) throw new ArgumentException($"--epochs {r.GetValue(epochs)}: must be ≥ 1.");
                 if (r.GetValue(json) is { } jsonPath) AdamFamily.Lab.LabFiles.CheckWritableFile(jsonPath, "--json");   // before minutes of timing, not after
             }
             catch (Exception e) when (e is ArgumentException or IOException)

@@ -98,6 +98,9 @@ public sealed record BenchSettings
         var baseList = baselines.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) ? Array.Empty<string>() : Split(baselines, "--baselines");
         foreach (var b in baseList)
             if (!AllBaselines.Contains(b)) throw new ArgumentException($"--baselines: unknown '{b}'. Valid: {string.Join(", ", AllBaselines)}, or none.");
+        // Checked for --smoke too (which keeps its own 1 warm-up and 1 epoch): a bad value is refused, never silently replaced.
+        if (warmup < 0) throw new ArgumentException($"--warmup {warmup}: must be ≥ 0.");
+        if (epochs < 1) throw new ArgumentException($"--epochs {epochs}: must be ≥ 1.");
         if (!smoke || explicitReps)
         {
             if (reps < 1) throw new ArgumentException("--reps must be ≥ 1.");
@@ -105,8 +108,6 @@ public sealed record BenchSettings
         }
         if (!smoke)
         {
-            if (warmup < 0) throw new ArgumentException("--warmup must be ≥ 0.");
-            if (epochs < 1) throw new ArgumentException("--epochs must be ≥ 1.");
             s = s with { Warmup = warmup, Epochs = epochs };
         }
         if (!smoke || explicitSizes)
