@@ -44,23 +44,16 @@ internal static class BenchCommand
         };
         cmd.SetAction(r =>
         {
-            BenchSettings settings;
-            try
-            {
-                settings = BenchSettings.From(
-                    r.GetValue(presets)!, r.GetValue(precisions)!, r.GetValue(sizes)!, r.GetValue(baselines)!, r.GetValue(reps), r.GetValue(warmup),
-                    r.GetValue(threads), r.GetValue(policy)!, r.GetValue(dtype)!, r.GetValue(smoke), r.GetValue(train), r.GetValue(epochs),
-                    explicitSizes: r.GetResult(sizes) is { Implicit: false }, explicitReps: r.GetResult(reps) is { Implicit: false });
-                if (r.GetValue(torchThreads) is { } tt)
-                    settings = settings with { TorchThreads = AdamFamily.Lab.Execution.UnitRunner.CheckThreads(tt, "--torch-threads") };
-                if (r.GetResult(epochs) is { Implicit: false } && !r.GetValue(train))
-                    throw new ArgumentException($"--epochs applies to --train (timed training epochs), which is not given; add --train or drop --epochs.");
-                if (r.GetValue(json) is { } jsonPath) AdamFamily.Lab.LabFiles.CheckWritableFile(jsonPath, "--json");   // before minutes of timing, not after
-            }
-            catch (Exception e) when (e is ArgumentException or IOException)
-            {
-                return ExitCodes.Report(e);
-            }
+            // A bad option throws; ExitCodes.Run reports it (exit 2).
+            var settings = BenchSettings.From(
+                r.GetValue(presets)!, r.GetValue(precisions)!, r.GetValue(sizes)!, r.GetValue(baselines)!, r.GetValue(reps), r.GetValue(warmup),
+                r.GetValue(threads), r.GetValue(policy)!, r.GetValue(dtype)!, r.GetValue(smoke), r.GetValue(train), r.GetValue(epochs),
+                explicitSizes: r.GetResult(sizes) is { Implicit: false }, explicitReps: r.GetResult(reps) is { Implicit: false });
+            if (r.GetValue(torchThreads) is { } tt)
+                settings = settings with { TorchThreads = AdamFamily.Lab.Execution.UnitRunner.CheckThreads(tt, "--torch-threads") };
+            if (r.GetResult(epochs) is { Implicit: false } && !r.GetValue(train))
+                throw new ArgumentException($"--epochs applies to --train (timed training epochs), which is not given; add --train or drop --epochs.");
+            if (r.GetValue(json) is { } jsonPath) AdamFamily.Lab.LabFiles.CheckWritableFile(jsonPath, "--json");   // before minutes of timing, not after
             var report = StepBenchmark.Run(settings, line => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));
             Print(report);
             if (r.GetValue(json) is { } file)

@@ -26,19 +26,9 @@ internal static class CompareCommand
         foreach (var o in settings.All.Append(tensorboard).Append(outDir).Concat(exec.All)) cmd.Options.Add(o);
         cmd.SetAction((r, cancel) => Task.Run(() =>
         {
-            ExperimentSettings s;
-            IUnitExecutor executor;
-            int threads;
-            string executorName;
-            try
-            {
-                s = settings.Build(r);
-                (executor, threads, executorName) = exec.Build(r, s.Arms.Length * s.Seeds.Length);
-            }
-            catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException)
-            {
-                return ExitCodes.Report(e);
-            }
+            // A bad option or file throws; ExitCodes.Run reports it (exit 2).
+            var s = settings.Build(r);
+            var (executor, threads, executorName) = exec.Build(r, s.Arms.Length * s.Seeds.Length);
 
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", s.Protocol == "custom" ? "compare" : s.Protocol);
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(s.Protocol)}[/]: task {Markup.Escape(s.Task)}, model {Markup.Escape(s.IsLanguageModel ? $"{s.Model} ({s.Lm})" : s.Model)}, {s.Epochs} epochs, batch {s.BatchSize}, " +

@@ -23,21 +23,15 @@ internal static class StatusCommand
         return cmd;
     }
 
+    // A missing or unreadable folder throws; ExitCodes.Run reports it (exit 2).
     private static int Show(string dirArg)
     {
-        try
-        {
-            var dir = Path.GetFullPath(dirArg);
-            if (TuneRunner.StudyRoot(dir) is { } root) return ShowTune(root);
-            if (!Directory.Exists(dir) || !ResultsFolder.IsAfmFolder(dir)) throw new InvalidDataException($"'{dir}' is not an afm results folder (no experiment.json).");
-            var (s, _, units) = ComparisonRunner.Inspect(dir);
-            ShowUnits(dir, $"{Markup.Escape(dir)}: {Markup.Escape(s.Protocol)}, {units.Count} units", units, (_, r) => RunDetail(s, r));
-            return 0;
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
-        {
-            return ExitCodes.ReportAsBadInput(e);
-        }
+        var dir = Path.GetFullPath(dirArg);
+        if (TuneRunner.StudyRoot(dir) is { } root) return ShowTune(root);
+        if (!Directory.Exists(dir) || !ResultsFolder.IsAfmFolder(dir)) throw new InvalidDataException($"'{dir}' is not an afm results folder (no experiment.json).");
+        var (s, _, units) = ComparisonRunner.Inspect(dir);
+        ShowUnits(dir, $"{Markup.Escape(dir)}: {Markup.Escape(s.Protocol)}, {units.Count} units", units, (_, r) => RunDetail(s, r));
+        return 0;
     }
 
     private static string RunDetail(ExperimentSettings s, RunResult result) =>

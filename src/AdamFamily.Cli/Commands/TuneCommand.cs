@@ -32,36 +32,26 @@ internal static class TuneCommand
         foreach (var o in settings.All.Concat(new Option[] { trials, studies, space, spaceFile, searchSeed, outDir }).Concat(exec.All)) cmd.Options.Add(o);
         cmd.SetAction((r, cancel) => Task.Run(() =>
         {
-            TuneSettings ts;
-            IUnitExecutor executor;
-            int threads;
-            string executorName;
-            try
+            // A bad option or file throws; ExitCodes.Run reports it (exit 2).
+            var s = settings.Build(r);
+            var spaces = s.Arms.ToDictionary(x => x.Name, x => SearchSpace.Default(x.Optimizer));
+            if (r.GetValue(spaceFile) is { } file)
             {
-                var s = settings.Build(r);
-                var spaces = s.Arms.ToDictionary(x => x.Name, x => SearchSpace.Default(x.Optimizer));
-                if (r.GetValue(spaceFile) is { } file)
+                foreach (var (arm, dims) in SpaceFile.Read(file))   // strict: unknown fields, nulls, repeats are errors
                 {
-                    foreach (var (arm, dims) in SpaceFile.Read(file))   // strict: unknown fields, nulls, repeats are errors
-                    {
-                        if (!spaces.ContainsKey(arm)) throw new ArgumentException($"--space-file '{file}' names arm '{arm}', which is not one of the arms ({string.Join(", ", spaces.Keys)}).");
-                        spaces[arm] = spaces[arm].With(dims);
-                    }
-                }
-                foreach (var o in r.GetValue(space) ?? Array.Empty<string>())
-                {
-                    var (arm, dims) = SearchSpace.ParseOverride(o);
-                    if (!spaces.ContainsKey(arm)) throw new ArgumentException($"--space '{o}': '{arm}' is not one of the arms ({string.Join(", ", spaces.Keys)}).");
+                    if (!spaces.ContainsKey(arm)) throw new ArgumentException($"--space-file '{file}' names arm '{arm}', which is not one of the arms ({string.Join(", ", spaces.Keys)}).");
                     spaces[arm] = spaces[arm].With(dims);
                 }
-                ts = new TuneSettings { Experiment = s, Trials = r.GetValue(trials), Studies = r.GetValue(studies), SearchSeed = r.GetValue(searchSeed), Spaces = spaces };
-                ts.Validate();
-                (executor, threads, executorName) = exec.Build(r, s.Arms.Length * Math.Max(ts.Studies * ts.Trials, s.Seeds.Length)); // the larger phase bounds the default workers
             }
-            catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException)
+            foreach (var o in r.GetValue(space) ?? Array.Empty<string>())
             {
-                return ExitCodes.Report(e);
+                var (arm, dims) = SearchSpace.ParseOverride(o);
+                if (!spaces.ContainsKey(arm)) throw new ArgumentException($"--space '{o}': '{arm}' is not one of the arms ({string.Join(", ", spaces.Keys)}).");
+                spaces[arm] = spaces[arm].With(dims);
             }
+            var ts = new TuneSettings { Experiment = s, Trials = r.GetValue(trials), Studies = r.GetValue(studies), SearchSeed = r.GetValue(searchSeed), Spaces = spaces };
+            ts.Validate();
+            var (executor, threads, executorName) = exec.Build(r, s.Arms.Length * Math.Max(ts.Studies * ts.Trials, s.Seeds.Length)); // the larger phase bounds the default workers
 
             var ex = ts.Experiment;
             var dir = r.GetValue(outDir) ?? Path.Combine("runs", "tune-" + (ex.Protocol is "tune" or "custom" ? ex.Task : ex.Protocol));
