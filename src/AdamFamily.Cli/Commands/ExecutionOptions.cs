@@ -2,6 +2,7 @@ using System.CommandLine;
 using AdamFamily.Lab.Execution;
 using AdamFamily.Lab.Experiments;
 using AdamFamily.Lab.Training;
+using AdamFamily.Lab.Tuning;
 using Spectre.Console;
 
 namespace AdamFamily.Cli.Commands;
@@ -102,11 +103,24 @@ internal static class UnitProgressView
     public static ComparisonOutcome Run(ExperimentSettings s, Func<UnitEvents, ComparisonOutcome> execute) =>
         Run(s, RunPlan.ForComparison(s, 1).Units, (u, run) => $"{Markup.Escape(u.Arm.Name)} seed {u.Seed}: {RunText(s, run)}", execute);
 
-    /// <summary>How a finished run ended, as markup: its final test metric, or where it failed or diverged.</summary>
+    /// <summary>How a finished run ended, as markup: <see cref="RunOutcome"/>, red when it failed or diverged.</summary>
     public static string RunText(ExperimentSettings s, RunResult run) =>
-        run.Failed ? $"[red]failed in epoch {run.Failure!.Epoch}: {Markup.Escape(run.Failure.Reason)}[/]"
-        : run.Diverged ? $"[red]diverged at epoch {run.DivergedAtEpoch}[/]"
-        : $"final {Markup.Escape(s.MetricName)} {run.FinalTestMetric:F2}";
+        run.Failed || run.Diverged ? $"[red]{Markup.Escape(RunOutcome(s, run))}[/]" : Markup.Escape(RunOutcome(s, run));
+
+    /// <summary>How a finished run ended (plain text): its final test metric, or where it failed or diverged.</summary>
+    public static string RunOutcome(ExperimentSettings s, RunResult run) =>
+        run.Failed ? $"run failed in epoch {run.Failure!.Epoch}: {run.Failure.Reason}"
+        : run.Diverged ? $"diverged at epoch {run.DivergedAtEpoch}"
+        : $"final {s.MetricName} {run.FinalTestMetric:F2}";
+
+    /// <summary>How a finished trial scored (plain text): its validation metric, or how it ended and the worst value it counts at.</summary>
+    public static (string Text, bool Diverged) TrialOutcome(TuneSettings ts, RunUnit unit, RunResult run)
+    {
+        var t = TuneUnits.ToTrial(ts, unit, run);
+        if (!t.Diverged) return ($"validation {t.ValidationMetric:F2}", false);
+        string how = run.Failed || run.Diverged ? RunOutcome(ts.Experiment, run) : "no finite validation metric";
+        return ($"{how}; counts at the worst value {t.ValidationMetric:F2}", true);
+    }
 
     /// <summary>Runs <paramref name="execute"/> under the progress display of <paramref name="units"/>; <paramref name="line"/> is the markup printed when a unit finishes.</summary>
     public static T Run<T>(ExperimentSettings s, IReadOnlyList<RunUnit> units, Func<RunUnit, RunResult, string> line, Func<UnitEvents, T> execute)

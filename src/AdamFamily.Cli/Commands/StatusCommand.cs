@@ -30,14 +30,9 @@ internal static class StatusCommand
         if (TuneRunner.StudyRoot(dir) is { } root) return ShowTune(root);
         if (!Directory.Exists(dir) || !ResultsFolder.IsAfmFolder(dir)) throw new InvalidDataException($"'{dir}' is not an afm results folder (no experiment.json).");
         var (s, _, units) = ComparisonRunner.Inspect(dir);
-        ShowUnits(dir, $"{Markup.Escape(dir)}: {Markup.Escape(s.Protocol)}, {units.Count} units", units, (_, r) => RunDetail(s, r));
+        ShowUnits(dir, $"{Markup.Escape(dir)}: {Markup.Escape(s.Protocol)}, {units.Count} units", units, (_, r) => UnitProgressView.RunOutcome(s, r));
         return 0;
     }
-
-    private static string RunDetail(ExperimentSettings s, RunResult result) =>
-        result.Failed ? $"run failed in epoch {result.Failure!.Epoch}: {result.Failure.Reason}"
-        : result.Diverged ? $"diverged at epoch {result.DivergedAtEpoch}"
-        : $"final {s.MetricName} {result.FinalTestMetric:F2}";
 
     /// <summary>Both phases of a tuning study: the trials, then the final runs (or why they have not started).</summary>
     private static int ShowTune(string dir)
@@ -46,12 +41,7 @@ internal static class StatusCommand
         var trials = TuneRunner.InspectTrials(dir, ts);
         var trialsDir = TuneUnits.TrialsDir(dir);
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(dir)}[/]: a tuning study ({ts.Studies} × {ts.Trials} trials per arm, final seeds {string.Join(",", ts.Experiment.Seeds)})");
-        ShowUnits(trialsDir, $"phase 1, trials: {Markup.Escape(trialsDir)}, {trials.Count} units", trials, (u, r) =>
-        {
-            var t = TuneUnits.ToTrial(ts, u, r);
-            return t.Diverged ? $"{(r.Failed ? $"run failed in epoch {r.Failure!.Epoch}: {r.Failure.Reason}" : $"diverged at epoch {r.DivergedAtEpoch}")}; counts at the worst value {t.ValidationMetric:F2}"
-                : $"validation {t.ValidationMetric:F2}";
-        });
+        ShowUnits(trialsDir, $"phase 1, trials: {Markup.Escape(trialsDir)}, {trials.Count} units", trials, (u, r) => UnitProgressView.TrialOutcome(ts, u, r).Text);
         if (!File.Exists(Path.Combine(dir, "experiment.json")))
         {
             int done = trials.Count(x => x.Result is not null);
@@ -59,7 +49,7 @@ internal static class StatusCommand
             return 0;
         }
         var (s, _, units) = ComparisonRunner.Inspect(dir);
-        ShowUnits(dir, $"phase 2, final runs of the selected points: {Markup.Escape(dir)}, {units.Count} units", units, (_, r) => RunDetail(s, r));
+        ShowUnits(dir, $"phase 2, final runs of the selected points: {Markup.Escape(dir)}, {units.Count} units", units, (_, r) => UnitProgressView.RunOutcome(s, r));
         if (File.Exists(Path.Combine(dir, TuneRunner.ResultFile))) AnsiConsole.MarkupLine($"complete: {Markup.Escape(Path.Combine(dir, TuneRunner.ResultFile))}, summary.json, report.html");
         return 0;
     }

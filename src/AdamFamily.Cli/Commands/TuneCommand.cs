@@ -103,8 +103,8 @@ internal static class TuneCommand
             AnsiConsole.MarkupLine($"[bold]phase 1[/]: {plan.Units.Length} trials ({ts.Studies} × {ts.Trials} per arm), results in {Markup.Escape(TuneUnits.TrialsDir(Path.GetFullPath(dir)))}");
             return UnitProgressView.Run(es, plan.Units, (u, r) =>
             {
-                var t = TuneUnits.ToTrial(ts, u, r);
-                string score = t.Diverged ? $"[red]{(r.Failed ? "failed: " + Markup.Escape(r.Failure!.Reason) : "diverged")}[/] (counts at the worst value, {t.ValidationMetric:F2})" : $"validation {t.ValidationMetric:F2}";
+                var (text, diverged) = UnitProgressView.TrialOutcome(ts, u, r);
+                string score = diverged ? $"[red]{Markup.Escape(text)}[/]" : Markup.Escape(text);
                 return $"{Markup.Escape(u.Arm.Name)} trial {Markup.Escape(u.Trial ?? "")} (seed {u.Seed}): {score}";
             }, run);
         }
