@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -119,6 +118,4 @@ public sealed class ResultStore
         }, LabFiles.JsonLine));
         LabFiles.WriteAtomically(path, sb.ToString());
     }
-
-    internal static string F(double x) => double.IsNaN(x) ? "" : x.ToString("G6", CultureInfo.InvariantCulture);
 }

@@ -170,8 +170,6 @@ public static class ComparisonReport
 
     private static string Cap(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 
-    private static string N(double x, string format = "F2") => double.IsFinite(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "–";
-
     /// <summary>The verdict table and its footnote as Markdown (summary.md).</summary>
     public static string Markdown(ComparisonSummary summary) => VerdictTable.Markdown(summary);
 

@@ -34,9 +34,6 @@ public sealed class ScrambledHalton
     /// <summary>Number of coordinates per point.</summary>
     public int Dimensions { get; }
 
-    /// <summary>The base of coordinate <paramref name="dimension"/> (2, 3, 5, …).</summary>
-    public static int Base(int dimension) => Primes[dimension];
-
     /// <summary>Point <paramref name="index"/> (≥ 1).</summary>
     public double[] Point(long index)
     {
