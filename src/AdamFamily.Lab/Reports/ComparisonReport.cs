@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using AdamFamily.Lab.Execution;
 using AdamFamily.Lab.Experiments;
+using AdamFamily.Lab.Statistics;
 using AdamFamily.Lab.Training;
 using ScottPlot;
 
@@ -118,8 +119,9 @@ public static class ComparisonReport
         {
             var vs = runs.Where(r => r.Epochs.Count > e && !r.Epochs[e].Diverged).Select(r => value(r.Epochs[e])).Where(double.IsFinite).ToArray();
             x[e] = e + 1;
-            mean[e] = vs.Length > 0 ? vs.Average() : double.NaN;
-            std[e] = vs.Length > 1 ? Math.Sqrt(vs.Sum(v => (v - mean[e]) * (v - mean[e])) / (vs.Length - 1)) : 0;
+            var sm = vs.Length > 0 ? Summary.Of(vs) : new Summary(0, double.NaN, double.NaN, double.NaN, double.NaN);
+            mean[e] = sm.Mean;
+            std[e] = vs.Length > 1 ? sm.StdDev : 0;   // one run: no band
         }
         return PlotSeries.WithSpread(arm, x, mean, std);
     }
