@@ -69,11 +69,13 @@ internal static class ComparisonTable
         foreach (var c in VerdictTable.Header(summary)) table.AddColumn(Markup.Escape(c));
         foreach (var row in VerdictTable.Rows(summary))
         {
-            var cells = row.Select(Markup.Escape).ToArray();
-            string v = row[VerdictTable.VerdictColumn], ni = row[VerdictTable.NonInferiorColumn];
-            cells[VerdictTable.VerdictColumn] = v == "better" ? "[green]better[/]" : v == "worse" || v.StartsWith("not better") ? $"[red]{Markup.Escape(v)}[/]" : v == "baseline" ? "[grey]baseline[/]" : cells[VerdictTable.VerdictColumn];
-            cells[VerdictTable.NonInferiorColumn] = ni == "yes" ? "[green]yes[/]" : ni.StartsWith("no") && !ni.StartsWith("non") ? $"[red]{Markup.Escape(ni)}[/]" : cells[VerdictTable.NonInferiorColumn];
-            table.AddRow(cells);
+            table.AddRow(row.Select((cell, i) => VerdictTable.ToneOf(i, cell) switch
+            {
+                CellTone.Good => $"[green]{Markup.Escape(cell)}[/]",
+                CellTone.Bad => $"[red]{Markup.Escape(cell)}[/]",
+                CellTone.Muted => $"[grey]{Markup.Escape(cell)}[/]",
+                _ => Markup.Escape(cell),
+            }).ToArray());
         }
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine(Markup.Escape(VerdictTable.Footnote(summary)));

@@ -218,9 +218,7 @@ public static class ComparisonReport
             sb.Append("<tr>");
             for (int i = 0; i < r.Length; i++)
             {
-                string cls = i == VerdictTable.VerdictColumn ? (r[i] == "better" ? "better" : r[i] == "worse" || r[i].StartsWith("not better", StringComparison.Ordinal) ? "worse" : r[i].StartsWith("inconclusive", StringComparison.Ordinal) ? "muted" : "")
-                           : i == VerdictTable.NonInferiorColumn ? (r[i] == "yes" ? "better" : r[i].StartsWith("no", StringComparison.Ordinal) && !r[i].StartsWith("non", StringComparison.Ordinal) ? "worse" : r[i].StartsWith("inconclusive", StringComparison.Ordinal) ? "muted" : "")
-                           : i == 1 ? "hp" : "";
+                string cls = VerdictTable.ToneOf(i, r[i]) switch { CellTone.Good => "better", CellTone.Bad => "worse", CellTone.Muted => "muted", _ => i == 1 ? "hp" : "" };
                 sb.Append(cls == "" ? $"<td>{E(r[i])}</td>" : $"<td class=\"{cls}\">{E(r[i])}</td>");
             }
             sb.AppendLine("</tr>");

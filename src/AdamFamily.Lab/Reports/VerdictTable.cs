@@ -13,6 +13,21 @@ public static class VerdictTable
     /// <summary>Column index of the verdict and of non-inferiority (for colouring).</summary>
     public const int VerdictColumn = 9, NonInferiorColumn = 10;
 
+    /// <summary>
+    /// How a cell of <paramref name="column"/> reads, for colouring: good for the arm (better; non-inferior), bad (worse,
+    /// not better, not non-inferior), not a finding (inconclusive; the baseline row), or plain (every other column).
+    /// </summary>
+    public static CellTone ToneOf(int column, string cell)
+    {
+        bool Starts(string prefix) => cell.StartsWith(prefix, StringComparison.Ordinal);
+        if (column == VerdictColumn)
+            return cell == "better" ? CellTone.Good : cell == "worse" || Starts("not better") ? CellTone.Bad
+                : cell == "baseline" || Starts("inconclusive") ? CellTone.Muted : CellTone.Plain;
+        if (column == NonInferiorColumn)
+            return cell == "yes" ? CellTone.Good : Starts("no") && !Starts("non") ? CellTone.Bad : Starts("inconclusive") ? CellTone.Muted : CellTone.Plain;
+        return CellTone.Plain;
+    }
+
     public static string[] Header(ComparisonSummary summary)
     {
         var s = summary.Settings;
@@ -86,4 +101,17 @@ public static class VerdictTable
     private static string S(double x) => double.IsFinite(x) ? x.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) : "–";
     private static string P(double p) => !double.IsFinite(p) ? "–" : p < 0.001 ? "<0.001" : p.ToString("0.###", CultureInfo.InvariantCulture);
     private static string Pct(double c) => (c * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
+}
+
+/// <summary>How a verdict-table cell reads (<see cref="VerdictTable.ToneOf"/>).</summary>
+public enum CellTone
+{
+    /// <summary>Not a verdict cell, or a verdict with no colour (no detectable difference).</summary>
+    Plain,
+    /// <summary>Good for the arm.</summary>
+    Good,
+    /// <summary>Bad for the arm.</summary>
+    Bad,
+    /// <summary>Not a finding: inconclusive, or the baseline row.</summary>
+    Muted,
 }
