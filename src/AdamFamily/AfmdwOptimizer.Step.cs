@@ -34,15 +34,11 @@ public partial class AfmdwOptimizer
         try
         {
             // 0. Every group's options (re-validated when changed since the last step), learning rate and
-            //    stability, before any buffer is touched.
+            //    stability (checked when the learning rate changed), before any buffer is touched.
             for (int gi = 0; gi < _parameter_groups.Count; gi++)
             {
                 var g = (ParamGroup)_parameter_groups[gi];
-                var rule = RuleOf(g, gi);
-                double lr = g.Options.LearningRate!.Value;
-                if (!(double.IsFinite(lr) && lr >= 0))
-                    throw new ArgumentOutOfRangeException("lr", lr, $"{GetType().Name} group {gi}: lr = {lr} is out of range: must be a finite number ≥ 0 (set by a scheduler?).");
-                CheckStability(g, gi, rule, lr);
+                CheckLearningRate(g, gi, RuleOf(g, gi), g.Options.LearningRate!.Value);
             }
 
             // 1. Plan: every coefficient and check before anything is modified.
