@@ -30,7 +30,6 @@ internal static unsafe class FusedCpuKernel
         job.Estimator = estimator;
         job.IsDouble = dtype == ScalarType.Float64;
         job.Length = n;
-        job.Granule = KernelBatch.Granule;
         if (n == 0) return x.device_type == TorchSharp.DeviceType.CPU; // nothing to do, but still a step
         if ((job.X = NativeTensors.DenseCpuData(x, dtype, n)) == null) return false;
         if ((job.G = NativeTensors.DenseCpuData(grad, gradWrapper, dtype, n)) == null) return false;
