@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using AdamFamily.Lab.Execution;
 
@@ -29,16 +28,9 @@ public class SlurmIntegrationTests : IDisposable
 
     private static (int Code, string Output) Afm(IDictionary<string, string>? env, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "afm.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["AFM_SLURM_POLL_SECONDS"] = "0.5";
-        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(300_000)) { p.Kill(true); throw new TimeoutException("afm did not finish in 300 s"); }
-        return (p.ExitCode, stdout.Result + stderr.Result);
+        var all = new Dictionary<string, string>(env ?? new Dictionary<string, string>()) { ["AFM_SLURM_POLL_SECONDS"] = "0.5" };
+        var (code, stdout, stderr) = CliEndToEndTests.Run(all, args);
+        return (code, stdout + stderr);
     }
 
     private static (int, string) Compare(string dir, params string[] extra) => Afm(null, Tiny.Concat(new[] { "--out", dir }).Concat(extra).ToArray());
