@@ -114,14 +114,7 @@ public class SlurmIntegrationTests : IDisposable
     public void AJobFailingOnSomeTasks_KeepsTheOthers_SaysWhy_AndTheRerunCompletesOnlyTheRest()
     {
         Assert.True(SlurmCli.Check().Ok, "CI=true requires a running Slurm cluster");
-        var broken = Path.Combine(_dir, "broken.sh");
-        File.WriteAllText(broken, $$"""
-            #!/bin/bash
-            for a in "$@"; do [ "$prev" = "--unit" ] && unit=$a; prev=$a; done
-            if [ "$unit" = "1" ]; then echo "simulated node failure on unit 1" >&2; exit 3; fi
-            exec dotnet '{{Path.Combine(AppContext.BaseDirectory, "afm.dll")}}' "$@"
-            """);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(broken, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var broken = TestWorkers.CrashingOn(_dir, 1, "simulated node failure on unit 1");
         var dir = Path.Combine(_dir, "partial");
         var (code, output) = Compare(dir, "--executor", "slurm", "--afm", broken, "--retries", "0");
         Assert.True(code == 4, output);   // some units failed: ExitCodes.UnitsFailed
