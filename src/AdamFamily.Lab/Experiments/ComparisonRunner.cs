@@ -49,7 +49,7 @@ public static class ComparisonRunner
 
     /// <summary>
     /// What every command that runs units checks before writing anything (compare, and tune for its experiment), in this
-    /// order: the settings, the arm labels, each arm's options (by building its optimizer), the folder
+    /// order: the settings (each arm's options too, by building its optimizer: <see cref="ArmGrammar.Check"/>), the arm labels, the folder
     /// (<paramref name="checkFolder"/>), the folder path for the executor, the executor itself
     /// (<see cref="IUnitExecutor.Preflight"/>) and the task's data (by loading it). Returns the settings with the data
     /// path made absolute, and the loaded task.
@@ -59,28 +59,10 @@ public static class ComparisonRunner
         settings = Normalise(settings);
         settings.Validate();
         ResultFileNames.CheckDistinct(settings.Arms.Select(a => a.Name));
-        foreach (var arm in settings.Arms) CheckOptimizerOptions(arm);
         checkFolder();
         if (executor is SlurmExecutor) SlurmExecutor.CheckDir(Path.GetFullPath(outDir));
         executor.Preflight();
         return (settings, TaskLoader.Load(settings));
-    }
-
-    /// <summary>
-    /// Builds the arm's optimizer on a throw-away parameter, so an option value the optimizer refuses (lr=fast, betas out of
-    /// range) is reported before anything is written. The stability refusal of preconditioned decay is not bad input here:
-    /// it is recorded as that arm's failed runs and the comparison goes on.
-    /// </summary>
-    private static void CheckOptimizerOptions(ArmSpec arm)
-    {
-        using var scope = TorchSharp.torch.NewDisposeScope();
-        var p = new TorchSharp.Modules.Parameter(TorchSharp.torch.zeros(1));
-        try { TrainingSupport.CreateOptimizer(arm, new[] { p }).Dispose(); }
-        catch (UnstableDecayException) { }
-        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or NotSupportedException)
-        {
-            throw new ArgumentException($"arm '{arm.Name}' ({arm.Optimizer}): {System.Text.RegularExpressions.Regex.Replace(e.Message, @" \(Parameter '[^']*'\)$", "")}", e);
-        }
     }
 
     /// <summary>The settings with their data path absolute and normalised (a resume from another working directory reads the same data).</summary>
