@@ -71,7 +71,7 @@ public static class ComparisonRunner
 
     public static ComparisonOutcome Execute(ExperimentSettings settings, string outDir, RunOptions options, CancellationToken cancel = default)
     {
-        if (options.ThreadsPerRun < 1) throw new ArgumentOutOfRangeException("threads_per_run", options.ThreadsPerRun, $"--threads-per-run {options.ThreadsPerRun}: must be ≥ 1.");
+        UnitRunner.CheckThreads(options.ThreadsPerRun);
         return Execute(Validate(settings, outDir, options.Executor), outDir, options, cancel);
     }
 

@@ -127,7 +127,7 @@ public static class TuneRunner
     /// </summary>
     public static TuneOutcome Execute((TuneSettings Settings, ILabTask Task) validated, string dir, RunOptions options, TunePhaseHook? hook, CancellationToken cancel = default)
     {
-        if (options.ThreadsPerRun < 1) throw new ArgumentOutOfRangeException("threads_per_run", options.ThreadsPerRun, $"--threads-per-run {options.ThreadsPerRun}: must be ≥ 1.");
+        UnitRunner.CheckThreads(options.ThreadsPerRun);
         var s = validated.Settings;
         ILabTask? task = validated.Task;
         hook ??= (_, _, _, run) => run(options.Events);
