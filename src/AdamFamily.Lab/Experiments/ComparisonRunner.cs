@@ -90,17 +90,18 @@ public static class ComparisonRunner
             var (execution, results) = PlanRunner.Run(folder.Dir, plan, s, options.Executor, options.Events, task, cancel);
             var missing = results.Where(x => x.Result is null).Select(x => x.Unit).ToList();
             if (missing.Count > 0) return new ComparisonOutcome(folder.Dir, null, execution, missing);
-            var summary = WriteSummary(store, s, results.Select(x => x.Result!).ToList());
+            var summary = WriteSummary(folder.Dir, s, results.Select(x => x.Result!).ToList());
             return new ComparisonOutcome(folder.Dir, summary, execution, missing);
         }
         finally { task?.Dispose(); }
     }
 
-    private static ComparisonSummary WriteSummary(ResultStore store, ExperimentSettings s, IReadOnlyList<RunResult> runs)
+    /// <summary>Summarises the runs and writes DIR/summary.json and summary.csv (compare, summarize, and tune's final phase).</summary>
+    internal static ComparisonSummary WriteSummary(string dir, ExperimentSettings s, IReadOnlyList<RunResult> runs)
     {
         var summary = ComparisonSummary.From(s, runs);
-        LabFiles.WriteAtomically(Path.Combine(store.Dir, "summary.json"), summary.ToJson());
-        LabFiles.WriteAtomically(Path.Combine(store.Dir, "summary.csv"), summary.ToCsv());
+        LabFiles.WriteAtomically(Path.Combine(dir, "summary.json"), summary.ToJson());
+        LabFiles.WriteAtomically(Path.Combine(dir, "summary.csv"), summary.ToCsv());
         return summary;
     }
 
@@ -130,7 +131,7 @@ public static class ComparisonRunner
         var seeds = s.Seeds.Where(seed => units.Where(x => x.Unit.Seed == seed).All(x => x.Result is not null)).ToArray();
         if (seeds.Length == 0) return (null, missing, seeds);
         var partial = s with { Seeds = seeds };
-        var summary = WriteSummary(new ResultStore(folder.Dir), partial, units.Where(x => x.Result is not null && seeds.Contains(x.Unit.Seed)).Select(x => x.Result!).ToList());
+        var summary = WriteSummary(folder.Dir, partial, units.Where(x => x.Result is not null && seeds.Contains(x.Unit.Seed)).Select(x => x.Result!).ToList());
         return (summary, missing, seeds);
     }
 }

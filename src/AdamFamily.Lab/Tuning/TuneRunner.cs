@@ -157,9 +157,7 @@ public static class TuneRunner
             var last = RunPhase(TunePhase.Final, dir, finalPlan, final, options, hook, task, cancel);
             if (last.Missing.Count > 0 || !last.Execution.Waited) return new TuneOutcome(dir, last, tune, null);
             var runs = finalPlan.Units.Select(u => store.TryLoadUnit(u, finalPlan.SettingsHash)!).ToList();
-            var summary = ComparisonSummary.From(final, runs);
-            LabFiles.WriteAtomically(Path.Combine(dir, "summary.json"), summary.ToJson());
-            LabFiles.WriteAtomically(Path.Combine(dir, "summary.csv"), summary.ToCsv());
+            var summary = ComparisonRunner.WriteSummary(dir, final, runs);
             LabFiles.WriteJson(tune, Path.Combine(dir, ResultFile));
             return new TuneOutcome(dir, last, tune, summary);
         }
