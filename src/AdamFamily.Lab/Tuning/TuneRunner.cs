@@ -176,12 +176,9 @@ public static class TuneRunner
     /// <summary>Every trial of a tuning folder with its result (null while it has none), in plan order.</summary>
     public static IReadOnlyList<(RunUnit Unit, RunResult? Result)> InspectTrials(string dir, TuneSettings s)
     {
-        var trialsDir = TuneUnits.TrialsDir(dir);
-        int threads = 1; // only recorded in the plan; the units and their results do not depend on it
-        try { if (File.Exists(Path.Combine(trialsDir, RunPlan.FileName))) threads = RunPlan.Load(Path.Combine(trialsDir, RunPlan.FileName)).ThreadsPerRun; }
-        catch (InvalidDataException) { } // an edited plan: the units are rebuilt from the settings all the same
-        var plan = TuneUnits.TrialPlan(s, threads);
-        var store = new ResultStore(trialsDir);
+        // The units (and so their results) do not depend on the thread count, which only plan.json records: no need to read it.
+        var plan = TuneUnits.TrialPlan(s, threadsPerRun: 1);
+        var store = new ResultStore(TuneUnits.TrialsDir(dir));
         return plan.Units.Select(u => (u, store.TryLoadUnit(u, plan.SettingsHash))).ToList();
     }
 
