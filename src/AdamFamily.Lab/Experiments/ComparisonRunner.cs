@@ -105,16 +105,14 @@ public static class ComparisonRunner
         return summary;
     }
 
-    /// <summary>The units of a folder and their results (null = missing), from its experiment.json (and plan.json's thread count).</summary>
-    public static (ExperimentSettings Settings, RunPlan Plan, IReadOnlyList<(RunUnit Unit, RunResult? Result)> Units) Inspect(string dir)
+    /// <summary>The units of a folder and their results (null = missing), from its experiment.json.</summary>
+    public static (ExperimentSettings Settings, IReadOnlyList<(RunUnit Unit, RunResult? Result)> Units) Inspect(string dir)
     {
         var store = new ResultStore(dir);
         var s = store.LoadSettings();
-        int threads = 1; // only recorded in the plan; the units and their results do not depend on it
-        try { if (File.Exists(store.PlanPath)) threads = RunPlan.Load(store.PlanPath).ThreadsPerRun; }
-        catch (InvalidDataException) { } // an edited plan: the units are rebuilt from experiment.json all the same
-        var plan = RunPlan.ForComparison(s, threads);
-        return (s, plan, plan.Units.Select(u => (u, store.TryLoadFor(u, plan.SettingsHash))).ToList());
+        // The units (and so their results) do not depend on the thread count, which only plan.json records: no need to read it.
+        var plan = RunPlan.ForComparison(s, threadsPerRun: 1);
+        return (s, plan.Units.Select(u => (u, store.TryLoadFor(u, plan.SettingsHash))).ToList());
     }
 
     /// <summary>
@@ -126,7 +124,7 @@ public static class ComparisonRunner
     {
         if (!Directory.Exists(dir) || !ResultsFolder.IsAfmFolder(dir)) throw new InvalidDataException($"'{Path.GetFullPath(dir)}' is not an afm results folder (no experiment.json).");
         using var folder = ResultsFolder.Claim(dir);
-        var (s, _, units) = Inspect(folder.Dir);
+        var (s, units) = Inspect(folder.Dir);
         var missing = units.Where(x => x.Result is null).Select(x => x.Unit).ToList();
         var seeds = s.Seeds.Where(seed => units.Where(x => x.Unit.Seed == seed).All(x => x.Result is not null)).ToArray();
         if (seeds.Length == 0) return (null, missing, seeds);
