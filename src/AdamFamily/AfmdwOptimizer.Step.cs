@@ -34,15 +34,11 @@ public partial class AfmdwOptimizer
         try
         {
             // 0. Every group's options (re-validated when changed since the last step), learning rate and
-            //    stability, before any buffer is touched.
+            //    stability (checked when the learning rate changed), before any buffer is touched.
             for (int gi = 0; gi < _parameter_groups.Count; gi++)
             {
                 var g = (ParamGroup)_parameter_groups[gi];
-                var rule = RuleOf(g, gi);
-                double lr = g.Options.LearningRate!.Value;
-                if (!(double.IsFinite(lr) && lr >= 0))
-                    throw new ArgumentOutOfRangeException("lr", lr, $"{GetType().Name} group {gi}: lr = {lr} is out of range: must be a finite number ≥ 0 (set by a scheduler?).");
-                CheckStability(g, gi, rule, lr);
+                CheckLearningRate(g, gi, RuleOf(g, gi), g.Options.LearningRate!.Value);
             }
 
             // 1. Plan: every coefficient and check before anything is modified.
@@ -51,6 +47,11 @@ public partial class AfmdwOptimizer
                 var g = (ParamGroup)_parameter_groups[gi];
                 var rule = g.Rule!;
                 double lr = g.Options.LearningRate!.Value;
+                // Plan is pure: parameters of a group at the same step scalars (the usual case) share one plan.
+                bool planned = false;
+                StepScalars plannedFor = default;
+                StepCoefficients coef = default;
+                StepScalars next = default;
                 for (int pi = 0; pi < g.Params.Length; pi++)
                 {
                     var p = g.Params[pi];
@@ -60,7 +61,12 @@ public partial class AfmdwOptimizer
                     if (!NativeTensors.SameShape(p, grad, wrapper)) ThrowShapeMismatch(gi, pi, p, grad, wrapper);
                     var state = (ParameterState)_state[p.Handle];
                     state.EnsureBuffers(rule, g.Options.InitialAccumulator ?? 0);
-                    var (coef, next) = rule.Plan(state.Scalars, lr, g.Options.InitialLearningRate);
+                    if (!planned || state.Scalars != plannedFor)
+                    {
+                        (coef, next) = rule.Plan(state.Scalars, lr, g.Options.InitialLearningRate);
+                        plannedFor = state.Scalars;
+                        planned = true;
+                    }
                     _pending[pending].State = state;
                     _pending[pending].Next = next;
                     if (useKernel && FusedCpuKernel.TryPrepare(p, grad, wrapper, state, rule.Estimator, coef, out var job))

@@ -160,7 +160,7 @@ public partial class AfmdwOptimizer : OptimizerHelper, IBetas
                     "it would be updated twice per step. Pass each parameter once.", nameof(param_group));
         }
         var rule = RuleOf(g, index);
-        CheckStability(g, index, rule, g.Options.LearningRate!.Value);
+        CheckLearningRate(g, index, rule, g.Options.LearningRate!.Value);
         _parameter_groups.Add(g);
         foreach (var p in g.Params)
         {
@@ -186,9 +186,15 @@ public partial class AfmdwOptimizer : OptimizerHelper, IBetas
         return g.Rule;
     }
 
-    private void CheckStability(ParamGroup g, int index, UpdateRule rule, double lr)
+    /// <summary>
+    /// The learning rate's declared range and the stability of preconditioned decay at it; only when the rate
+    /// changed (a scheduler sets it without touching the options' version) or the rule was rebuilt.
+    /// </summary>
+    private void CheckLearningRate(ParamGroup g, int index, UpdateRule rule, double lr)
     {
         if (lr == g.CheckedLearningRate) return;
+        if (OptionSchema.LearningRate.CheckRange(lr) is { } broken)
+            throw new ArgumentOutOfRangeException("lr", lr, $"{GetType().Name} group {index}: lr = {lr} is out of range: {broken} (set by a scheduler?).");
         if ((g.Options.StabilityCheck ?? true) && rule.Decay == DecayPlacement.Preconditioned && rule.WeightDecay > 0 && rule.Estimator is not null)
         {
             double maxH = rule.Preconditioner == Preconditioner.EpsInside ? 1 / Math.Sqrt(rule.Eps) : 1 / rule.Eps;

@@ -15,9 +15,17 @@ public class CliEndToEndTests : IDisposable
 
     internal static (int Code, string Output) Afm(params string[] args)
     {
+        var (code, stdout, stderr) = Run(null, args);
+        return (code, stdout + stderr);
+    }
+
+    /// <summary>Runs afm.dll with extra environment variables; stdout and stderr apart (where an error is printed can be checked).</summary>
+    internal static (int Code, string Out, string Err) Run(IDictionary<string, string>? env, params string[] args)
+    {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "afm.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
@@ -30,7 +38,7 @@ public class CliEndToEndTests : IDisposable
             throw new TimeoutException($"afm {string.Join(' ', args)} did not finish in {ProcessTimeout.TotalSeconds:F0} s; its output so far:\n{stdout.Result}{stderr.Result}");
         }
         p.WaitForExit(); // drains the redirected streams
-        return (p.ExitCode, stdout.Result + stderr.Result);
+        return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
     [Fact]

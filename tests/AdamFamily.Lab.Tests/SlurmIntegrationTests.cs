@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using AdamFamily.Lab.Execution;
 
@@ -29,16 +28,9 @@ public class SlurmIntegrationTests : IDisposable
 
     private static (int Code, string Output) Afm(IDictionary<string, string>? env, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "afm.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["AFM_SLURM_POLL_SECONDS"] = "0.5";
-        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(300_000)) { p.Kill(true); throw new TimeoutException("afm did not finish in 300 s"); }
-        return (p.ExitCode, stdout.Result + stderr.Result);
+        var all = new Dictionary<string, string>(env ?? new Dictionary<string, string>()) { ["AFM_SLURM_POLL_SECONDS"] = "0.5" };
+        var (code, stdout, stderr) = CliEndToEndTests.Run(all, args);
+        return (code, stdout + stderr);
     }
 
     private static (int, string) Compare(string dir, params string[] extra) => Afm(null, Tiny.Concat(new[] { "--out", dir }).Concat(extra).ToArray());
@@ -122,14 +114,7 @@ public class SlurmIntegrationTests : IDisposable
     public void AJobFailingOnSomeTasks_KeepsTheOthers_SaysWhy_AndTheRerunCompletesOnlyTheRest()
     {
         Assert.True(SlurmCli.Check().Ok, "CI=true requires a running Slurm cluster");
-        var broken = Path.Combine(_dir, "broken.sh");
-        File.WriteAllText(broken, $$"""
-            #!/bin/bash
-            for a in "$@"; do [ "$prev" = "--unit" ] && unit=$a; prev=$a; done
-            if [ "$unit" = "1" ]; then echo "simulated node failure on unit 1" >&2; exit 3; fi
-            exec dotnet '{{Path.Combine(AppContext.BaseDirectory, "afm.dll")}}' "$@"
-            """);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(broken, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var broken = TestWorkers.CrashingOn(_dir, 1, "simulated node failure on unit 1");
         var dir = Path.Combine(_dir, "partial");
         var (code, output) = Compare(dir, "--executor", "slurm", "--afm", broken, "--retries", "0");
         Assert.True(code == 4, output);   // some units failed: ExitCodes.UnitsFailed

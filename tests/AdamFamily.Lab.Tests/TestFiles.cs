@@ -87,6 +87,24 @@ internal static class TestFiles
     }
 }
 
+/// <summary>Stand-ins for afm on a worker or a Slurm node.</summary>
+internal static class TestWorkers
+{
+    /// <summary>A script that is the real afm, except that the worker of <paramref name="unit"/> dies (exit 3) saying <paramref name="message"/>.</summary>
+    public static string CrashingOn(string dir, int unit, string message)
+    {
+        var script = Path.Combine(dir, "broken.sh");
+        File.WriteAllText(script, $$"""
+            #!/bin/bash
+            for a in "$@"; do [ "$prev" = "--unit" ] && unit=$a; prev=$a; done
+            if [ "$unit" = "{{unit}}" ]; then echo "{{message}}" >&2; exit 3; fi
+            exec dotnet '{{Path.Combine(AppContext.BaseDirectory, "afm.dll")}}' "$@"
+            """);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return script;
+    }
+}
+
 internal static class TensorAssertions
 {
     /// <summary>Same dtype, same shape, identical elements (torch.equal semantics plus a dtype check).</summary>

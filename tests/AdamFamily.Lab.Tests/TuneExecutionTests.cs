@@ -35,14 +35,7 @@ public class TuneExecutionTests : IDisposable
 
         // Local workers, where the worker of trial unit 1 (adamd, trial s0-t0) dies: the other trials are kept, phase 2 does not start.
         var local = Path.Combine(_dir, "local");
-        var broken = Path.Combine(_dir, "broken.sh");
-        File.WriteAllText(broken, $$"""
-            #!/bin/bash
-            for a in "$@"; do [ "$prev" = "--unit" ] && unit=$a; prev=$a; done
-            if [ "$unit" = "1" ]; then echo "simulated crash of unit 1" >&2; exit 3; fi
-            exec dotnet '{{Path.Combine(AppContext.BaseDirectory, "afm.dll")}}' "$@"
-            """);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(broken, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var broken = TestWorkers.CrashingOn(_dir, 1, "simulated crash of unit 1");
         (code, output) = CliEndToEndTests.Afm(Args(local, "--executor", "local", "--workers", "2", "--retries", "0", "--afm", broken));
         Assert.True(code == 4, output);   // some units failed: ExitCodes.UnitsFailed
         Assert.Contains("unit 1 (adamd, trial s0-t0, seed 100000)", output);

@@ -66,6 +66,31 @@ public class HyperParameterErrorTests
         Assert.Equal(2, opt.StateOf(ps[0]).Step);
     }
 
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(-1e-3)]
+    [InlineData(double.PositiveInfinity)]
+    public void OutOfRangeLearningRateFromAScheduler_IsRefusedAtEveryStep_AndChangesNothing(double lr)
+    {
+        var ps = Fixture.Parameters();
+        using var opt = Optimizers.Create("adamw", ps, "lr=1e-3");
+        Fixture.Run(opt, ps, 0, 1);
+        var before = Fixture.Values(ps);
+        opt.Groups[0].LearningRate = lr;
+        Fixture.SetGrads(ps, 1);
+        for (int attempt = 0; attempt < 2; attempt++) // a refused rate is not remembered as checked
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => opt.step());
+            Assert.Equal("lr", e.ParamName);
+            Assert.Contains("group 0", e.Message);
+        }
+        Assert.Equal(before, Fixture.Values(ps));
+        Assert.Equal(1, opt.StateOf(ps[0]).Step);
+        opt.Groups[0].LearningRate = 1e-3;
+        opt.step();
+        Assert.Equal(2, opt.StateOf(ps[0]).Step);
+    }
+
     [Fact]
     public void DecoupledDecay_HasNoSuchBound()
     {

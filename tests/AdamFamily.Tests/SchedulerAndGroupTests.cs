@@ -210,3 +210,30 @@ public class ParamGroupTests
         Assert.Equal(5, oa.StateOf(a[0]).Step);
     }
 }
+
+public class MixedStepCountTests
+{
+    [Fact]
+    public void ParametersOfOneGroupAtDifferentStepCounts_EachTakeTheirOwnBiasCorrection()
+    {
+        // a has a gradient at steps 1 and 2, b only at step 2: b's step must be a first step (its own bias
+        // correction), exactly as an optimizer holding b alone would take it.
+        var a = new Parameter(tensor(new double[] { 1.0, -2.0 }));
+        var b = new Parameter(tensor(new double[] { 0.5, 3.0 }));
+        var bAlone = new Parameter(tensor(new double[] { 0.5, 3.0 }));
+        using var opt = new AdamW(new[] { a, b }, new AfmdwOptions { LearningRate = 0.1 });
+        using var alone = new AdamW(new[] { bAlone }, new AfmdwOptions { LearningRate = 0.1 });
+        a.grad = tensor(new double[] { 0.3, -0.1 });
+        opt.step();
+        a.grad = tensor(new double[] { 0.2, 0.4 });
+        b.grad = tensor(new double[] { -0.5, 0.25 });
+        bAlone.grad = tensor(new double[] { -0.5, 0.25 });
+        opt.step();
+        alone.step();
+        Assert.Equal(2, opt.StateOf(a).Step);
+        Assert.Equal(1, opt.StateOf(b).Step);
+        Assert.Equal(bAlone.data<double>().ToArray(), b.data<double>().ToArray());
+        // An Adam first step moves each coordinate by ≈ lr against its gradient's sign (decay aside): not a later step's size.
+        Assert.Equal(0.5 * (1 - 0.1 * 1e-2) + 0.1, b.data<double>()[0], 6);
+    }
+}

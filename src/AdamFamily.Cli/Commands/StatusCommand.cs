@@ -29,7 +29,7 @@ internal static class StatusCommand
         var dir = Path.GetFullPath(dirArg);
         if (TuneRunner.StudyRoot(dir) is { } root) return ShowTune(root);
         if (!Directory.Exists(dir) || !ResultsFolder.IsAfmFolder(dir)) throw new InvalidDataException($"'{dir}' is not an afm results folder (no experiment.json).");
-        var (s, _, units) = ComparisonRunner.Inspect(dir);
+        var (s, units) = ComparisonRunner.Inspect(dir);
         ShowUnits(dir, $"{Markup.Escape(dir)}: {Markup.Escape(s.Protocol)}, {units.Count} units", units, (_, r) => UnitProgressView.RunOutcome(s, r));
         return 0;
     }
@@ -48,7 +48,7 @@ internal static class StatusCommand
             AnsiConsole.MarkupLine($"phase 2, final runs: not started. They run the points selected from every trial ({done} of {trials.Count} done); rerun the afm tune command to continue.");
             return 0;
         }
-        var (s, _, units) = ComparisonRunner.Inspect(dir);
+        var (s, units) = ComparisonRunner.Inspect(dir);
         ShowUnits(dir, $"phase 2, final runs of the selected points: {Markup.Escape(dir)}, {units.Count} units", units, (_, r) => UnitProgressView.RunOutcome(s, r));
         if (File.Exists(Path.Combine(dir, TuneRunner.ResultFile))) AnsiConsole.MarkupLine($"complete: {Markup.Escape(Path.Combine(dir, TuneRunner.ResultFile))}, summary.json, report.html");
         return 0;

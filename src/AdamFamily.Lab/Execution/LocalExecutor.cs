@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace AdamFamily.Lab.Execution;
@@ -22,6 +23,11 @@ public sealed partial class LocalExecutor(AfmCommand afm, int workers, int retri
 
     [GeneratedRegex(@"^afm-progress unit=(\d+) epoch=(\d+)/(\d+)")]
     private static partial Regex ProgressPattern();
+
+    /// <summary>(epoch, epochs) of a <see cref="ProgressLine"/>; null for any other line.</summary>
+    public static (int Epoch, int Epochs)? ParseProgressLine(string line) =>
+        ProgressPattern().Match(line) is { Success: true } m
+            ? (int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture)) : null;
 
     public void Preflight() { }
 
@@ -123,8 +129,7 @@ public sealed partial class LocalExecutor(AfmCommand afm, int workers, int retri
             {
                 if (e.Data is null) return;
                 lock (lk) log.WriteLine(e.Data);
-                var m = ProgressPattern().Match(e.Data);
-                if (m.Success) events.EpochDone?.Invoke(unit, int.Parse(m.Groups[2].Value), int.Parse(m.Groups[3].Value));
+                if (ParseProgressLine(e.Data) is { } ep) events.EpochDone?.Invoke(unit, ep.Epoch, ep.Epochs);
             };
             p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (lk) log.WriteLine(e.Data); };
             try { p.Start(); }

@@ -64,11 +64,11 @@ public sealed class ResultsFolder : IDisposable
         var marker = Path.Combine(dir, Marker);
         if (!File.Exists(marker)) LabFiles.WriteAtomically(marker, "This folder was made by afm (AdamFamily); afm only writes its own files here.\n");
         // The holder record: written after the OS lock is ours, so a stale record of a dead process is simply replaced.
-        LabFiles.WriteAtomically(infoPath, JsonSerializer.Serialize(new
+        LabFiles.WriteJson(new
         {
             pid = Environment.ProcessId, host = Environment.MachineName, since = DateTime.UtcNow.ToString("O"),
             command = command ?? string.Join(' ', Environment.GetCommandLineArgs()),
-        }, LabFiles.Json));
+        }, infoPath);
         return new ResultsFolder(dir, stream);
     }
 

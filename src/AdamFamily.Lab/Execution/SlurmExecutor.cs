@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -250,11 +249,9 @@ public sealed partial class SlurmExecutor(AfmCommand afm, SlurmOptions options) 
         if (!File.Exists(path)) return null;
         try
         {
-            string? last = null;
-            foreach (var line in File.ReadLines(path)) if (line.StartsWith("afm-progress ", StringComparison.Ordinal)) last = line;
-            if (last is null) return null;
-            var m = Regex.Match(last, @"epoch=(\d+)/(\d+)");
-            return m.Success ? (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)) : null;
+            (int Epoch, int Epochs)? last = null;
+            foreach (var line in File.ReadLines(path)) if (LocalExecutor.ParseProgressLine(line) is { } ep) last = ep;
+            return last;
         }
         catch (IOException) { return null; }
     }

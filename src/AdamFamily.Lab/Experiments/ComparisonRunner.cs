@@ -49,7 +49,7 @@ public static class ComparisonRunner
 
     /// <summary>
     /// What every command that runs units checks before writing anything (compare, and tune for its experiment), in this
-    /// order: the settings, the arm labels, each arm's options (by building its optimizer), the folder
+    /// order: the settings (each arm's options too, by building its optimizer: <see cref="ArmGrammar.Check"/>), the arm labels, the folder
     /// (<paramref name="checkFolder"/>), the folder path for the executor, the executor itself
     /// (<see cref="IUnitExecutor.Preflight"/>) and the task's data (by loading it). Returns the settings with the data
     /// path made absolute, and the loaded task.
@@ -59,28 +59,10 @@ public static class ComparisonRunner
         settings = Normalise(settings);
         settings.Validate();
         ResultFileNames.CheckDistinct(settings.Arms.Select(a => a.Name));
-        foreach (var arm in settings.Arms) CheckOptimizerOptions(arm);
         checkFolder();
         if (executor is SlurmExecutor) SlurmExecutor.CheckDir(Path.GetFullPath(outDir));
         executor.Preflight();
         return (settings, TaskLoader.Load(settings));
-    }
-
-    /// <summary>
-    /// Builds the arm's optimizer on a throw-away parameter, so an option value the optimizer refuses (lr=fast, betas out of
-    /// range) is reported before anything is written. The stability refusal of preconditioned decay is not bad input here:
-    /// it is recorded as that arm's failed runs and the comparison goes on.
-    /// </summary>
-    private static void CheckOptimizerOptions(ArmSpec arm)
-    {
-        using var scope = TorchSharp.torch.NewDisposeScope();
-        var p = new TorchSharp.Modules.Parameter(TorchSharp.torch.zeros(1));
-        try { TrainingSupport.CreateOptimizer(arm, new[] { p }).Dispose(); }
-        catch (UnstableDecayException) { }
-        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or NotSupportedException)
-        {
-            throw new ArgumentException($"arm '{arm.Name}' ({arm.Optimizer}): {System.Text.RegularExpressions.Regex.Replace(e.Message, @" \(Parameter '[^']*'\)$", "")}", e);
-        }
     }
 
     /// <summary>The settings with their data path absolute and normalised (a resume from another working directory reads the same data).</summary>
@@ -89,7 +71,7 @@ public static class ComparisonRunner
 
     public static ComparisonOutcome Execute(ExperimentSettings settings, string outDir, RunOptions options, CancellationToken cancel = default)
     {
-        if (options.ThreadsPerRun < 1) throw new ArgumentOutOfRangeException("threads_per_run", options.ThreadsPerRun, $"--threads-per-run {options.ThreadsPerRun}: must be ≥ 1.");
+        UnitRunner.CheckThreads(options.ThreadsPerRun);
         return Execute(Validate(settings, outDir, options.Executor), outDir, options, cancel);
     }
 
@@ -108,30 +90,29 @@ public static class ComparisonRunner
             var (execution, results) = PlanRunner.Run(folder.Dir, plan, s, options.Executor, options.Events, task, cancel);
             var missing = results.Where(x => x.Result is null).Select(x => x.Unit).ToList();
             if (missing.Count > 0) return new ComparisonOutcome(folder.Dir, null, execution, missing);
-            var summary = WriteSummary(store, s, results.Select(x => x.Result!).ToList());
+            var summary = WriteSummary(folder.Dir, s, results.Select(x => x.Result!).ToList());
             return new ComparisonOutcome(folder.Dir, summary, execution, missing);
         }
         finally { task?.Dispose(); }
     }
 
-    private static ComparisonSummary WriteSummary(ResultStore store, ExperimentSettings s, IReadOnlyList<RunResult> runs)
+    /// <summary>Summarises the runs and writes DIR/summary.json and summary.csv (compare, summarize, and tune's final phase).</summary>
+    internal static ComparisonSummary WriteSummary(string dir, ExperimentSettings s, IReadOnlyList<RunResult> runs)
     {
         var summary = ComparisonSummary.From(s, runs);
-        LabFiles.WriteAtomically(Path.Combine(store.Dir, "summary.json"), summary.ToJson());
-        LabFiles.WriteAtomically(Path.Combine(store.Dir, "summary.csv"), summary.ToCsv());
+        LabFiles.WriteAtomically(Path.Combine(dir, "summary.json"), summary.ToJson());
+        LabFiles.WriteAtomically(Path.Combine(dir, "summary.csv"), summary.ToCsv());
         return summary;
     }
 
-    /// <summary>The units of a folder and their results (null = missing), from its experiment.json (and plan.json's thread count).</summary>
-    public static (ExperimentSettings Settings, RunPlan Plan, IReadOnlyList<(RunUnit Unit, RunResult? Result)> Units) Inspect(string dir)
+    /// <summary>The units of a folder and their results (null = missing), from its experiment.json.</summary>
+    public static (ExperimentSettings Settings, IReadOnlyList<(RunUnit Unit, RunResult? Result)> Units) Inspect(string dir)
     {
         var store = new ResultStore(dir);
         var s = store.LoadSettings();
-        int threads = 1; // only recorded in the plan; the units and their results do not depend on it
-        try { if (File.Exists(store.PlanPath)) threads = RunPlan.Load(store.PlanPath).ThreadsPerRun; }
-        catch (InvalidDataException) { } // an edited plan: the units are rebuilt from experiment.json all the same
-        var plan = RunPlan.ForComparison(s, threads);
-        return (s, plan, plan.Units.Select(u => (u, store.TryLoadFor(u, plan.SettingsHash))).ToList());
+        // The units (and so their results) do not depend on the thread count, which only plan.json records: no need to read it.
+        var plan = RunPlan.ForComparison(s, threadsPerRun: 1);
+        return (s, plan.Units.Select(u => (u, store.TryLoadFor(u, plan.SettingsHash))).ToList());
     }
 
     /// <summary>
@@ -143,12 +124,12 @@ public static class ComparisonRunner
     {
         if (!Directory.Exists(dir) || !ResultsFolder.IsAfmFolder(dir)) throw new InvalidDataException($"'{Path.GetFullPath(dir)}' is not an afm results folder (no experiment.json).");
         using var folder = ResultsFolder.Claim(dir);
-        var (s, _, units) = Inspect(folder.Dir);
+        var (s, units) = Inspect(folder.Dir);
         var missing = units.Where(x => x.Result is null).Select(x => x.Unit).ToList();
         var seeds = s.Seeds.Where(seed => units.Where(x => x.Unit.Seed == seed).All(x => x.Result is not null)).ToArray();
         if (seeds.Length == 0) return (null, missing, seeds);
         var partial = s with { Seeds = seeds };
-        var summary = WriteSummary(new ResultStore(folder.Dir), partial, units.Where(x => x.Result is not null && seeds.Contains(x.Unit.Seed)).Select(x => x.Result!).ToList());
+        var summary = WriteSummary(folder.Dir, partial, units.Where(x => x.Result is not null && seeds.Contains(x.Unit.Seed)).Select(x => x.Result!).ToList());
         return (summary, missing, seeds);
     }
 }

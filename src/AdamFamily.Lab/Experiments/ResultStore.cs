@@ -96,19 +96,14 @@ public sealed class ResultStore
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NullReferenceException) { return null; } // not a finished run: it is rerun
     }
 
-    /// <summary>Writes a run outside any plan (legacy layout, no unit hash).</summary>
-    public void SaveRun(RunResult run) => Write(RunPath(run.Arm, run.Seed), run, null, null);
-
     /// <summary>Writes the unit's result atomically, stamped with the unit's hash and the LibTorch threads it ran with.</summary>
-    public void SaveUnit(RunUnit unit, string settingsHash, RunResult run, int threads) => Write(UnitPath(unit), run, unit with { }, (unit.Hash(settingsHash), threads));
-
-    private static void Write(string path, RunResult run, RunUnit? unit, (string Hash, int Threads)? stamp)
+    public void SaveUnit(RunUnit unit, string settingsHash, RunResult run, int threads)
     {
         var sb = new StringBuilder();
         sb.AppendLine(JsonSerializer.Serialize(new
         {
-            type = "run", arm = run.Arm, seed = run.Seed, optimizer = unit?.Arm.Optimizer, trial = unit?.Trial, unit = unit?.Index,
-            unit_hash = stamp?.Hash, threads = stamp?.Threads,
+            type = "run", arm = run.Arm, seed = run.Seed, optimizer = unit.Arm.Optimizer, trial = unit.Trial, unit = unit.Index,
+            unit_hash = unit.Hash(settingsHash), threads,
             worst_metric = double.IsFinite(run.WorstMetric) ? run.WorstMetric : (double?)null,
         }, LabFiles.JsonLine));
         foreach (var e in run.Epochs) sb.AppendLine(JsonSerializer.Serialize(e, LabFiles.JsonLine));
@@ -116,6 +111,6 @@ public sealed class ResultStore
         {
             type = "end", diverged = run.Diverged, epochs = run.Epochs.Count, failed = run.Failure?.Reason, failed_at_epoch = run.Failure?.Epoch,
         }, LabFiles.JsonLine));
-        LabFiles.WriteAtomically(path, sb.ToString());
+        LabFiles.WriteAtomically(UnitPath(unit), sb.ToString());
     }
 }

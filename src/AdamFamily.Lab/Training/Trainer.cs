@@ -24,7 +24,8 @@ public static class Trainer
         var model = ModelFactory.Create(s.Model, task.Channels, task.Height, task.NumClasses, seed);
         observer?.ModelCreated?.Invoke(model);
         model.to(device); // before the optimizer, so its state is created on the device
-        using var opt = TrainingSupport.CreateOptimizer(arm, model.parameters());
+        var parameters = model.parameters().ToArray();   // once: the step and the weight norm read them every batch / epoch
+        using var opt = TrainingSupport.CreateOptimizer(arm, parameters);
         var scheduler = TrainingSupport.CreateScheduler(opt, s);
 
         var epochs = new List<EpochMetrics>();
@@ -57,7 +58,7 @@ public static class Trainer
                 double lossValue = loss.item<float>();
                 if (!double.IsFinite(lossValue)) { diverged = true; break; }
                 loss.backward();
-                if (!TrainingSupport.Step(opt, model.parameters(), s.ClipGradNorm, b == batches - 1, optClock, ref stationarity)) { diverged = true; break; }
+                if (!TrainingSupport.Step(opt, parameters, s.ClipGradNorm, b == batches - 1, optClock, ref stationarity)) { diverged = true; break; }
                 lossSum += lossValue * y.shape[0];
                 correct += logits.argmax(1).eq(y).sum().item<long>();
                 seen += y.shape[0];
@@ -70,7 +71,7 @@ public static class Trainer
             diverged |= !double.IsFinite(testLoss) || (task.Validation is not null && !double.IsFinite(validLoss));
             clock.Stop();
             epochs.Add(new EpochMetrics(epoch + 1, seen > 0 ? lossSum / seen : double.NaN, seen > 0 ? 100.0 * correct / seen : double.NaN,
-                testLoss, testAcc, lr, TrainingSupport.WeightNorm(model.parameters()), stationarity, clock.Elapsed.TotalSeconds, optClock.Elapsed.TotalSeconds, diverged,
+                testLoss, testAcc, lr, TrainingSupport.WeightNorm(parameters), stationarity, clock.Elapsed.TotalSeconds, optClock.Elapsed.TotalSeconds, diverged,
                 ValidMetric: validAcc));
             if (diverged) break;
         }

@@ -49,7 +49,7 @@ public static class Sensitivity
         if (finite.Count == 0)
             return new NearBestRegion(arm.Arm, double.NaN, tolerance, arm.Trials.Count, 0, volume, dims.ToDictionary(d => d.Key, _ => double.NaN));
         double best = higherIsBetter ? finite.Max(t => t.ValidationMetric) : finite.Min(t => t.ValidationMetric);
-        var within = finite.Where(t => higherIsBetter ? t.ValidationMetric >= best - tolerance : t.ValidationMetric <= best + tolerance).ToList();
+        var within = finite.Where(t => Near(t.ValidationMetric, best, tolerance, higherIsBetter)).ToList();
         var spans = dims.ToDictionary(d => d.Key, d =>
         {
             var values = within.Where(t => t.HyperParameters.ContainsKey(d.Key)).Select(t => t.HyperParameters[d.Key]).ToList();
@@ -61,7 +61,10 @@ public static class Sensitivity
     /// <summary>Whether a trial lies within the tolerance of the best (for marking it in plots).</summary>
     public static bool IsWithin(NearBestRegion region, TrialSummary trial, bool higherIsBetter) =>
         !trial.Diverged && double.IsFinite(trial.ValidationMetric) && double.IsFinite(region.Best)
-        && (higherIsBetter ? trial.ValidationMetric >= region.Best - region.Tolerance : trial.ValidationMetric <= region.Best + region.Tolerance);
+        && Near(trial.ValidationMetric, region.Best, region.Tolerance, higherIsBetter);
+
+    private static bool Near(double value, double best, double tolerance, bool higherIsBetter) =>
+        higherIsBetter ? value >= best - tolerance : value <= best + tolerance;
 
     private static double Width(SearchDimension d, double low, double high) => d.Log ? Math.Log10(high) - Math.Log10(low) : high - low;
 }

@@ -25,8 +25,12 @@ public sealed record TuneResult(string Task, string Metric, bool HigherIsBetter,
 /// <summary>The two phases of a tuning study: the trials (DIR/trials), then the final runs of the selected points (DIR).</summary>
 public enum TunePhase { Trials, Final }
 
-/// <summary>How one phase's plan ended: its folder, the executor's outcome, and the units still without a result.</summary>
-public sealed record TunePhaseOutcome(TunePhase Phase, string Dir, RunPlan Plan, ExecutionOutcome Execution, IReadOnlyList<RunUnit> Missing);
+/// <summary>How one phase's plan ended: its folder, the executor's outcome, and every unit with its result (null while it has none).</summary>
+public sealed record TunePhaseOutcome(TunePhase Phase, string Dir, RunPlan Plan, ExecutionOutcome Execution, IReadOnlyList<(RunUnit Unit, RunResult? Result)> Results)
+{
+    /// <summary>The units still without a result.</summary>
+    public IReadOnlyList<RunUnit> Missing { get; } = Results.Where(x => x.Result is null).Select(x => x.Unit).ToList();
+}
 
 /// <summary>
 /// The end of a tune call. Complete: <see cref="Tune"/> and <see cref="Summary"/> are set. Otherwise
@@ -127,7 +131,7 @@ public static class TuneRunner
     /// </summary>
     public static TuneOutcome Execute((TuneSettings Settings, ILabTask Task) validated, string dir, RunOptions options, TunePhaseHook? hook, CancellationToken cancel = default)
     {
-        if (options.ThreadsPerRun < 1) throw new ArgumentOutOfRangeException("threads_per_run", options.ThreadsPerRun, $"--threads-per-run {options.ThreadsPerRun}: must be ≥ 1.");
+        UnitRunner.CheckThreads(options.ThreadsPerRun);
         var s = validated.Settings;
         ILabTask? task = validated.Task;
         hook ??= (_, _, _, run) => run(options.Events);
@@ -147,19 +151,15 @@ public static class TuneRunner
                 trials = RunPhase(TunePhase.Trials, trialsFolder.Dir, plan, s.Experiment, options, hook, task, cancel);
             }
             if (trials.Missing.Count > 0 || !trials.Execution.Waited) return new TuneOutcome(dir, trials, null, null);
-            var tune = Select(s, LoadTrials(dir, s));
+            var tune = Select(s, trials.Results.Select(x => TuneUnits.ToTrial(s, x.Unit, x.Result!)).ToList());
 
             // Phase 2: the selected points × the final seeds, a comparison in DIR.
             var final = TuneUnits.FinalSettings(s, tune.Arms.ToDictionary(a => a.Arm, a => a.Selected.Optimizer));
-            var store = new ResultStore(dir);
-            store.BindSettings(final);
+            new ResultStore(dir).BindSettings(final);
             var finalPlan = RunPlan.ForComparison(final, options.ThreadsPerRun);
             var last = RunPhase(TunePhase.Final, dir, finalPlan, final, options, hook, task, cancel);
             if (last.Missing.Count > 0 || !last.Execution.Waited) return new TuneOutcome(dir, last, tune, null);
-            var runs = finalPlan.Units.Select(u => store.TryLoadUnit(u, finalPlan.SettingsHash)!).ToList();
-            var summary = ComparisonSummary.From(final, runs);
-            LabFiles.WriteAtomically(Path.Combine(dir, "summary.json"), summary.ToJson());
-            LabFiles.WriteAtomically(Path.Combine(dir, "summary.csv"), summary.ToCsv());
+            var summary = ComparisonRunner.WriteSummary(dir, final, last.Results.Select(x => x.Result!).ToList());
             LabFiles.WriteJson(tune, Path.Combine(dir, ResultFile));
             return new TuneOutcome(dir, last, tune, summary);
         }
@@ -170,18 +170,15 @@ public static class TuneRunner
         hook(phase, plan, settings, events =>
         {
             var (execution, results) = PlanRunner.Run(dir, plan, settings, options.Executor, events, task, cancel);
-            return new TunePhaseOutcome(phase, dir, plan, execution, results.Where(x => x.Result is null).Select(x => x.Unit).ToList());
+            return new TunePhaseOutcome(phase, dir, plan, execution, results);
         });
 
     /// <summary>Every trial of a tuning folder with its result (null while it has none), in plan order.</summary>
     public static IReadOnlyList<(RunUnit Unit, RunResult? Result)> InspectTrials(string dir, TuneSettings s)
     {
-        var trialsDir = TuneUnits.TrialsDir(dir);
-        int threads = 1; // only recorded in the plan; the units and their results do not depend on it
-        try { if (File.Exists(Path.Combine(trialsDir, RunPlan.FileName))) threads = RunPlan.Load(Path.Combine(trialsDir, RunPlan.FileName)).ThreadsPerRun; }
-        catch (InvalidDataException) { } // an edited plan: the units are rebuilt from the settings all the same
-        var plan = TuneUnits.TrialPlan(s, threads);
-        var store = new ResultStore(trialsDir);
+        // The units (and so their results) do not depend on the thread count, which only plan.json records: no need to read it.
+        var plan = TuneUnits.TrialPlan(s, threadsPerRun: 1);
+        var store = new ResultStore(TuneUnits.TrialsDir(dir));
         return plan.Units.Select(u => (u, store.TryLoadUnit(u, plan.SettingsHash))).ToList();
     }
 

@@ -30,7 +30,6 @@ internal static unsafe class FusedCpuKernel
         job.Estimator = estimator;
         job.IsDouble = dtype == ScalarType.Float64;
         job.Length = n;
-        job.Granule = KernelBatch.Granule;
         if (n == 0) return x.device_type == TorchSharp.DeviceType.CPU; // nothing to do, but still a step
         if ((job.X = NativeTensors.DenseCpuData(x, dtype, n)) == null) return false;
         if ((job.G = NativeTensors.DenseCpuData(grad, gradWrapper, dtype, n)) == null) return false;
@@ -43,8 +42,8 @@ internal static unsafe class FusedCpuKernel
             job.Granule = StateCodec.Block;
             job.RoundingKey = StateCodec.StepKey(s.RoundingSeed, s.Scalars.Step + 1);
         }
-        var stateType = precision switch { StatePrecision.BFloat16 => ScalarType.BFloat16, StatePrecision.Int8 => ScalarType.Byte, _ => dtype };
-        long blocks = (n + StateCodec.Block - 1) / StateCodec.Block;
+        var stateType = StateCodecTensors.StorageType(precision, dtype);
+        long blocks = StateCodecTensors.Blocks(n);
         bool int8 = precision == StatePrecision.Int8;
         if (c.HasFirstMoment && (s.M is null || (job.M = NativeTensors.DenseCpuData(s.M, stateType, n)) == null
             || (int8 && (s.MScale is null || (job.MScale = (float*)NativeTensors.DenseCpuData(s.MScale, ScalarType.Float32, blocks)) == null)))) return false;

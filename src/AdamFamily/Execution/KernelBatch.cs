@@ -10,7 +10,7 @@ internal unsafe struct KernelJob
     /// <summary>int8 state: the per-block float32 scales of m, v and v_max.</summary>
     public float* MScale, VScale, VMaxScale;
     public long Length;
-    /// <summary>Chunk cuts inside this job fall on multiples of this many elements (a quantisation block for low-precision state).</summary>
+    /// <summary>A coarser unit chunk cuts inside this job must respect (a quantisation block for low-precision state); 0 = the batch's <see cref="KernelBatch.Granule"/>.</summary>
     public long Granule;
     /// <summary>How m, v, v_max are stored.</summary>
     public StatePrecision Precision;

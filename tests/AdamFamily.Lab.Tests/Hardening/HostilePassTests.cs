@@ -17,22 +17,7 @@ public class HostilePassTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     /// <summary>Runs afm.dll; stdout and stderr apart, so where an error is printed is checked too.</summary>
-    private static (int Code, string Out, string Err) Afm(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "afm.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(300)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"afm {string.Join(' ', args)} did not finish in 300 s (a value that hangs afm instead of being refused?)");
-        }
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Out, string Err) Afm(params string[] args) => CliEndToEndTests.Run(null, args);
 
     /// <summary>Refused with exit 2, the message on stderr (nothing on stdout), naming what it must, without .NET's text.</summary>
     private static void AssertBadInput((int Code, string Out, string Err) r, params string[] mentioned)
