@@ -31,7 +31,7 @@ public class ComparisonTests : IDisposable
     [Fact]
     public void TheSameRunTwice_GivesIdenticalMetrics()
     {
-        using var task = TaskLoader.LoadImages(Tiny);
+        using var task = TaskLoader.Load(Tiny);
         var a = Trainer.Run(task, Tiny, Tiny.Arms[0], seed: 1);
         var b = Trainer.Run(task, Tiny, Tiny.Arms[0], seed: 1);
         Assert.Equal(a.Epochs.Select(WithoutTimes), b.Epochs.Select(WithoutTimes));
@@ -42,14 +42,14 @@ public class ComparisonTests : IDisposable
     [Fact]
     public void ArmsWithTheSameSeed_StartFromTheSameWeights_AndSeeTheSameBatches()
     {
-        using var task = TaskLoader.LoadImages(Tiny);
+        using var task = TaskLoader.Load(Tiny);
         (double[] weights, List<long[]> labels) Observe(ArmSpec arm, int seed)
         {
             double[] w = Array.Empty<double>();
             var batches = new List<long[]>();
             var observer = new TrainerObserver(
                 m => w = m.parameters().SelectMany(p => p.detach().to_type(ScalarType.Float64).data<double>().ToArray()).ToArray(),
-                (epoch, b, y) => batches.Add(y.data<long>().ToArray()));
+                (epoch, b, batch) => batches.Add(batch.Target.data<long>().ToArray()));
             Trainer.Run(task, Tiny, arm, seed, observer: observer);
             return (w, batches);
         }

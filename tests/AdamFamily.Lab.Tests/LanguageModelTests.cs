@@ -1,3 +1,5 @@
+using static AdamFamily.Lab.Tests.LanguageModelRuns;
+using AdamFamily.Lab.Tasks;
 using AdamFamily.Lab.Data;
 using AdamFamily.Lab.Experiments;
 using AdamFamily.Lab.Models;
@@ -45,7 +47,7 @@ public class LanguageModelTests : IDisposable
         using var corpus = CorpusReader.LoadText(RepeatingText(_dir));
         Assert.Equal(14, corpus.Vocab.Count);
         var s = Tiny("") with { Schedule = new ScheduleSpec("multistep", new[] { 2 }, 0.1) };
-        var run = LanguageModelTrainer.Run(corpus, s, s.Arms[0], seed: 0);
+        var run = LmRun(corpus, s, s.Arms[0], seed: 0);
 
         Assert.False(run.Diverged);
         Assert.Equal(3, run.Epochs.Count);
@@ -70,10 +72,10 @@ public class LanguageModelTests : IDisposable
         var s = Tiny("") with { Epochs = 2, Lm = Tiny("").Lm! with { Dropout = 0.3, Layers = 2 } };
         double[] Weights(LstmLanguageModel m) => m.DistinctParameters().SelectMany(p => p.detach().to_type(ScalarType.Float64).data<double>().ToArray()).ToArray();
         double[] w0 = [], w1 = [], w2 = [];
-        var a = LanguageModelTrainer.Run(corpus, s, s.Arms[0], 1, observer: new(m => w0 = Weights(m)));
-        var b = LanguageModelTrainer.Run(corpus, s, s.Arms[0], 1);
-        var sgd = LanguageModelTrainer.Run(corpus, s, new ArmSpec("sgd", "sgd:lr=0.5"), 1, observer: new(m => w1 = Weights(m)));
-        var other = LanguageModelTrainer.Run(corpus, s, s.Arms[0], 2, observer: new(m => w2 = Weights(m)));
+        var a = LmRun(corpus, s, s.Arms[0], 1, observer: new(m => w0 = Weights(m)));
+        var b = LmRun(corpus, s, s.Arms[0], 1);
+        var sgd = LmRun(corpus, s, new ArmSpec("sgd", "sgd:lr=0.5"), 1, observer: new(m => w1 = Weights(m)));
+        var other = LmRun(corpus, s, s.Arms[0], 2, observer: new(m => w2 = Weights(m)));
         Assert.Equal(a.Epochs.Select(WithoutTimes), b.Epochs.Select(WithoutTimes));
         Assert.Equal(w0, w1);
         Assert.NotEqual(w0, w2);
@@ -96,7 +98,7 @@ public class LanguageModelTests : IDisposable
         var s = Tiny("") with { Epochs = 1, Lm = Tiny("").Lm! with { Embedding = 16, Hidden = 16, TiedWeights = true } };
         LstmLanguageModel? trained = null;
         bool checkedTie = false;
-        var run = LanguageModelTrainer.Run(corpus, s, s.Arms[0], 0, observer: new(
+        var run = LmRun(corpus, s, s.Arms[0], 0, observer: new(
             ModelCreated: m => trained = m,
             WindowDone: (_, w) =>
             {
@@ -129,7 +131,7 @@ public class LanguageModelTests : IDisposable
         var s = Tiny("") with { Epochs = 1, Lm = Tiny("").Lm! with { Bptt = 5, Dropout = 0.2, Layers = 2 } };
         var live = new Dictionary<int, long>();
         int starts = 0;
-        LanguageModelTrainer.Run(corpus, s, s.Arms[0], 0, observer: new(
+        LmRun(corpus, s, s.Arms[0], 0, observer: new(
             WindowStart: (_, w, state) =>
             {
                 starts++;
@@ -153,12 +155,12 @@ public class LanguageModelTests : IDisposable
         using var corpus = CorpusReader.LoadText(RepeatingText(_dir));
         using var scope = NewDisposeScope();
         using var stream = arange(0L, 23L);
-        var b = LanguageModelTrainer.Batchify(corpus, stream, "train", null, 4, CPU);
+        var b = LanguageModelingTask.Batchify(corpus, stream, "train", null, 4, CPU);
         Assert.Equal(new long[] { 5, 4 }, b.shape);                   // 23 tokens → 4 columns of 5, 3 dropped
         Assert.Equal(new long[] { 0, 5, 10, 15 }, b[0].data<long>().ToArray());
         Assert.Equal(new long[] { 1, 6, 11, 16 }, b[1].data<long>().ToArray()); // a column is a contiguous stretch of text
-        Assert.Equal(new long[] { 3, 4 }, LanguageModelTrainer.Batchify(corpus, stream, "train", 12, 4, CPU).shape);
-        var e = Assert.Throws<InvalidDataException>(() => LanguageModelTrainer.Batchify(corpus, stream, "valid", 7, 4, CPU));
+        Assert.Equal(new long[] { 3, 4 }, LanguageModelingTask.Batchify(corpus, stream, "train", 12, 4, CPU).shape);
+        var e = Assert.Throws<InvalidDataException>(() => LanguageModelingTask.Batchify(corpus, stream, "valid", 7, 4, CPU));
         Assert.Contains("valid", e.Message);
         Assert.Contains("7 tokens", e.Message);
     }
@@ -168,7 +170,7 @@ public class LanguageModelTests : IDisposable
     {
         using var corpus = CorpusReader.LoadText(RepeatingText(_dir, 120));
         var s = Tiny("") with { ClipGradNorm = null, Epochs = 2 };
-        var run = LanguageModelTrainer.Run(corpus, s, new ArmSpec("wild", "sgd:lr=1e12"), 0);
+        var run = LmRun(corpus, s, new ArmSpec("wild", "sgd:lr=1e12"), 0);
         Assert.True(run.Diverged);
         Assert.Equal(1, run.DivergedAtEpoch);
         Assert.True(double.IsNaN(run.FinalTestMetric));
@@ -207,7 +209,7 @@ public class LanguageModelTests : IDisposable
     {
         var text = RepeatingText(_dir, 50);
         using (var t = TaskLoader.Load(Tiny(text)))
-            Assert.IsType<LanguageModelTask>(t);
+            Assert.IsType<LanguageModelingTask>(t);
         Assert.True(TaskLoader.IsAvailable(Tiny(text)));
 
         var ptb = Tiny("") with { Task = "ptb", DataPath = _dir.Path };

@@ -43,7 +43,7 @@ public class ValidationSplitTests
     public void EveryEpoch_RecordsTheValidationMetric()
     {
         var s = ComparisonTests.Tiny with { Validation = 200 };
-        using var task = TaskLoader.LoadImages(s);
+        using var task = TaskLoader.Load(s);
         var run = Trainer.Run(task, s, s.Arms[0], seed: 0);
         Assert.All(run.Epochs, e => Assert.InRange(e.ValidMetric, 0, 100));
         Assert.All(run.Epochs, e => Assert.Equal(0, e.ValidMetric * 200 / 100 % 1, 6)); // a whole number of the 200 images

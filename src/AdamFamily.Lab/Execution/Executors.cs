@@ -1,10 +1,11 @@
+using AdamFamily.Lab.Tasks;
 using AdamFamily.Lab.Experiments;
 using AdamFamily.Lab.Training;
 
 namespace AdamFamily.Lab.Execution;
 
 /// <summary>What an executor is handed: the results folder, its plan and settings, and (in-process only) the task already loaded.</summary>
-public sealed record UnitContext(string Dir, RunPlan Plan, ExperimentSettings Settings, ILabTask? LoadedTask = null)
+public sealed record UnitContext(string Dir, RunPlan Plan, ExperimentSettings Settings, TrainingTask? LoadedTask = null)
 {
     public string PlanPath => Path.Combine(Dir, RunPlan.FileName);
     public ResultStore Store => new(Dir);

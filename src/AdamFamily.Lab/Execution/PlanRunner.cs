@@ -1,3 +1,4 @@
+using AdamFamily.Lab.Tasks;
 using AdamFamily.Lab.Experiments;
 using AdamFamily.Lab.Training;
 
@@ -12,7 +13,7 @@ namespace AdamFamily.Lab.Execution;
 public static class PlanRunner
 {
     public static (ExecutionOutcome Execution, IReadOnlyList<(RunUnit Unit, RunResult? Result)> Results) Run(
-        string dir, RunPlan plan, ExperimentSettings settings, IUnitExecutor executor, UnitEvents events, ILabTask? loadedTask, CancellationToken cancel)
+        string dir, RunPlan plan, ExperimentSettings settings, IUnitExecutor executor, UnitEvents events, TrainingTask? loadedTask, CancellationToken cancel)
     {
         if (SlurmExecutor.ActiveJob(dir) is { } active)
             throw new InvalidOperationException(

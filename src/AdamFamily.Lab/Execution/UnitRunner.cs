@@ -1,4 +1,5 @@
 using AdamFamily.Lab.Experiments;
+using AdamFamily.Lab.Tasks;
 using AdamFamily.Lab.Training;
 
 namespace AdamFamily.Lab.Execution;
@@ -37,18 +38,18 @@ public static class UnitRunner
     /// escape: it becomes a failed <see cref="RunResult"/> with the reason and the epoch it happened in, so the
     /// comparison keeps the run and goes on. Cancellation does escape.
     /// </summary>
-    public static RunResult Train(ILabTask task, ExperimentSettings s, RunUnit unit, Action<RunProgress>? progress, CancellationToken cancel)
+    public static RunResult Train(TrainingTask task, ExperimentSettings s, RunUnit unit, Action<RunProgress>? progress, CancellationToken cancel)
     {
         // The epoch in progress (1-based): after an epoch's last batch, the next one (a refused lr change shows at its first step).
         int epoch = 1;
         try
         {
-            return task.Train(s, unit.Arm, unit.Seed, p => { epoch = Math.Min(s.Epochs, p.Batch == p.Batches ? p.Epoch + 2 : p.Epoch + 1); progress?.Invoke(p); }, cancel);
+            return Trainer.Run(task, s, unit.Arm, unit.Seed, p => { epoch = Math.Min(s.Epochs, p.Batch == p.Batches ? p.Epoch + 2 : p.Epoch + 1); progress?.Invoke(p); }, cancel);
         }
         catch (OperationCanceledException) { throw; }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return new RunResult(unit.Arm.Name, unit.Seed, Array.Empty<EpochMetrics>(), task.WorstMetric)
+            return new RunResult(unit.Arm.Name, unit.Seed, Array.Empty<EpochMetrics>(), task.Metric.Worst)
             {
                 Failure = new RunFailure($"{e.GetType().Name}: {e.Message}", epoch),
             };

@@ -1,3 +1,4 @@
+using AdamFamily.Lab.Tasks;
 using AdamFamily.Lab.Execution;
 using AdamFamily.Lab.Training;
 
@@ -39,8 +40,8 @@ public static class ComparisonRunner
     /// Validates the settings, the arm labels and the task's data (by loading it), the results folder and the executor,
     /// all before anything is written. Returns the settings with the data path made absolute, and the loaded task.
     /// </summary>
-    public static (ExperimentSettings Settings, ILabTask Task) Validate(ExperimentSettings settings, string outDir, IUnitExecutor executor) =>
-        Prepare(settings, outDir, executor, () =>
+    public static (ExperimentSettings Settings, TrainingTask Task) Validate(ExperimentSettings settings, string outDir, IUnitExecutor executor) =>
+        Prepare(settings, outDir, executor, _ =>
         {
             if (Tuning.TuneRunner.StudyRoot(outDir) is { } study)
                 throw new InvalidOperationException($"--out '{Path.GetFullPath(outDir)}' belongs to the tuning study '{study}' (afm tune); a comparison needs a folder of its own.");
@@ -49,20 +50,34 @@ public static class ComparisonRunner
 
     /// <summary>
     /// What every command that runs units checks before writing anything (compare, and tune for its experiment), in this
-    /// order: the settings (each arm's options too, by building its optimizer: <see cref="ArmGrammar.Check"/>), the arm labels, the folder
-    /// (<paramref name="checkFolder"/>), the folder path for the executor, the executor itself
-    /// (<see cref="IUnitExecutor.Preflight"/>) and the task's data (by loading it). Returns the settings with the data
-    /// path made absolute, and the loaded task.
+    /// order: the settings (each arm's options too, by building its optimizer: <see cref="ArmGrammar.Check"/>), the arm labels,
+    /// the folder path for the executor, the executor itself (<see cref="IUnitExecutor.Preflight"/>), the task's data (by
+    /// loading it), whose declared metric is recorded in the settings, and the folder (<paramref name="checkFolder"/>,
+    /// handed the settings as they will be stored). Returns those settings, with the data path absolute, and the loaded task.
     /// </summary>
-    public static (ExperimentSettings Settings, ILabTask Task) Prepare(ExperimentSettings settings, string outDir, IUnitExecutor executor, Action checkFolder)
+    public static (ExperimentSettings Settings, TrainingTask Task) Prepare(ExperimentSettings settings, string outDir, IUnitExecutor executor, Action<ExperimentSettings> checkFolder)
     {
         settings = Normalise(settings);
         settings.Validate();
         ResultFileNames.CheckDistinct(settings.Arms.Select(a => a.Name));
-        checkFolder();
         if (executor is SlurmExecutor) SlurmExecutor.CheckDir(Path.GetFullPath(outDir));
         executor.Preflight();
-        return (settings, TaskLoader.Load(settings));
+        var task = TaskLoader.Load(settings);
+        try
+        {
+            settings = Declare(settings, task);
+            checkFolder(settings);
+            return (settings, task);
+        }
+        catch { task.Dispose(); throw; }
+    }
+
+    /// <summary>The settings with the task's declaration recorded (its metric, its validation split), checked again against it (e.g. the margin's limit).</summary>
+    public static ExperimentSettings Declare(ExperimentSettings settings, TrainingTask task)
+    {
+        var declared = settings with { Metric = task.Metric, ValidationSplit = task.HasValidation ? task.ValidationDescription : null };
+        declared.Validate();
+        return declared;
     }
 
     /// <summary>The settings with their data path absolute and normalised (a resume from another working directory reads the same data).</summary>
@@ -76,10 +91,10 @@ public static class ComparisonRunner
     }
 
     /// <summary>Runs a comparison <see cref="Validate"/> has checked; takes ownership of its loaded task.</summary>
-    public static ComparisonOutcome Execute((ExperimentSettings Settings, ILabTask Task) validated, string outDir, RunOptions options, CancellationToken cancel = default)
+    public static ComparisonOutcome Execute((ExperimentSettings Settings, TrainingTask Task) validated, string outDir, RunOptions options, CancellationToken cancel = default)
     {
         var s = validated.Settings;
-        ILabTask? task = validated.Task;
+        TrainingTask? task = validated.Task;
         try
         {
             using var folder = ResultsFolder.Claim(outDir, options.Command);

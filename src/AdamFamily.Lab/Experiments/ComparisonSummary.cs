@@ -39,9 +39,8 @@ public sealed record StatisticsInfo(double Alpha, string Correction, int Arms, s
         $"one-sided paired t and sign-flip tests of 'worse by {s.Margin.ToString(CultureInfo.InvariantCulture)} {s.MarginUnit} or more' (the larger p), Holm-adjusted; yes only with at least the seeds needed",
         "one-sided paired t at the Bonferroni level α/k, power 80 %, true difference 0: normal approximation stepped up with t quantiles; at least the sign-flip test's minimum ⌈log2(k/α)⌉",
         worst,
-        s.IsLanguageModel ? $"a diverged or failed run enters its pair with the uniform model's perplexity, the vocabulary size ({worst.ToString("G6", CultureInfo.InvariantCulture)})"
-                          : $"a diverged or failed run enters its pair with chance accuracy, 100/classes = {worst.ToString("G4", CultureInfo.InvariantCulture)} %; an arm that diverged more often than the baseline is never better or non-inferior",
-        s.IsLanguageModel ? "best epoch chosen on the valid split" : s.ValidationCount > 0 ? $"best epoch chosen on the last {s.ValidationCount} training examples (held out), never on test" : "no validation split: no epoch selection");
+        $"a diverged or failed run enters its pair with {s.DeclaredMetric.WorstMeaning}; an arm that diverged more often than the baseline is never better or non-inferior",
+        s.ValidationSplit is { } v ? $"best epoch chosen on {v}, never on test" : "no validation split: no epoch selection");
 }
 
 /// <summary>The answer of a comparison: per-arm results and the paired verdicts against the baseline.</summary>
@@ -81,21 +80,16 @@ public sealed record ComparisonSummary(ExperimentSettings Settings, IReadOnlyLis
     private static bool Usable(RunResult r) => !r.Diverged && double.IsFinite(r.FinalTestMetric);
 
     /// <summary>
-    /// The task's worst value: what the runs recorded (chance accuracy, or the vocabulary size), else chance accuracy
-    /// from the image task's known class count.
+    /// The task's worst value: what the runs recorded (chance accuracy, or the vocabulary size), else what the task declared.
     /// </summary>
     public static double WorstValue(ExperimentSettings s, IReadOnlyList<RunResult> runs)
     {
         var recorded = runs.Select(r => r.WorstMetric).FirstOrDefault(double.IsFinite, double.NaN);
         if (double.IsFinite(recorded)) return recorded;
-        return s.Task switch
-        {
-            "fashion-mnist" or "cifar10" or "synthetic" => 10.0,
-            "cifar100" => 1.0,
-            _ => runs.Any(r => !Usable(r))
-                ? throw new InvalidDataException($"task '{s.Task}': the runs do not record the worst value a diverged run counts as (written by afm since the validation/statistics update); rerun them.")
-                : double.NaN,
-        };
+        if (s.Metric is { } declared) return declared.Worst;
+        return runs.Any(r => !Usable(r))
+            ? throw new InvalidDataException($"task '{s.Task}': the runs do not record the worst value a diverged run counts as (written by afm since the validation/statistics update); rerun them.")
+            : double.NaN;
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, LabFiles.Json);

@@ -73,12 +73,32 @@ public sealed record ExperimentSettings
     /// <summary>Non-inferiority margin in the metric's units (percentage points of accuracy; perplexity points).</summary>
     public double Margin { get; init; } = 0.5;
 
-    /// <summary>Language-modelling tasks (plain text or Penn Treebank) are judged by perplexity, image tasks by accuracy.</summary>
+    /// <summary>
+    /// The metric the task declared (<see cref="Tasks.TrainingTask.Metric"/>), recorded when the experiment is prepared
+    /// (<see cref="ComparisonRunner.Prepare"/>) so that everything read later from the results folder — verdicts, tables,
+    /// plots, reports — judges by the task's own direction and worst value. Null before the task was loaded.
+    /// </summary>
+    public Tasks.TaskMetric? Metric { get; init; }
+
+    /// <summary>What the task's validation split is (recorded with <see cref="Metric"/>; null when it has none).</summary>
+    public string? ValidationSplit { get; init; }
+
+    /// <summary>Language-modelling tasks (plain text or Penn Treebank): the LSTM model and its settings (<see cref="Lm"/>) apply.</summary>
     [JsonIgnore] public bool IsLanguageModel => Task is "ptb" or "text";
-    [JsonIgnore] public string MetricName => IsLanguageModel ? "test perplexity" : "test accuracy (%)";
-    [JsonIgnore] public bool HigherIsBetter => !IsLanguageModel;
-    /// <summary>The unit of <see cref="Margin"/>: percentage points of accuracy, or perplexity points.</summary>
-    [JsonIgnore] public string MarginUnit => IsLanguageModel ? "ppl" : "pp";
+
+    /// <summary>
+    /// <see cref="Metric"/> once the task declared it; before that, the built-in kinds' metric with an unknown worst value
+    /// (perplexity for the language-modelling tasks, accuracy otherwise), for what is shown before the data is loaded.
+    /// </summary>
+    [JsonIgnore] public Tasks.TaskMetric DeclaredMetric => Metric ?? (IsLanguageModel
+        ? Tasks.TaskMetric.Perplexity(2) with { Worst = double.NaN, WorstMeaning = "the uniform model's perplexity, the vocabulary size" }
+        : Tasks.TaskMetric.Accuracy(1) with { Worst = double.NaN, WorstMeaning = "chance accuracy, 100/classes" });
+
+    /// <summary>"test accuracy (%)", "test perplexity", "test RMSE": the judged metric on the test split.</summary>
+    [JsonIgnore] public string MetricName => DeclaredMetric.On("test");
+    [JsonIgnore] public bool HigherIsBetter => DeclaredMetric.HigherIsBetter;
+    /// <summary>The unit of <see cref="Margin"/>: percentage points of accuracy, perplexity points, the metric's unit.</summary>
+    [JsonIgnore] public string MarginUnit => DeclaredMetric.MarginUnitOrUnit;
 
     /// <summary>The default validation hold-out: 10 000 for Fashion-MNIST and CIFAR (as big as their test sets), 400 (a fifth) for the 2 000-image synthetic task.</summary>
     public static int DefaultValidationFor(string task) => task switch { "synthetic" => 400, "ptb" or "text" => 0, _ => 10_000 };
@@ -175,8 +195,9 @@ public sealed record ExperimentSettings
         if (Seeds.FirstOrDefault(x => x < 0) is var neg and < 0) throw new ArgumentOutOfRangeException("seeds", neg, $"seed {neg}: seeds must be ≥ 0.");
         if (Seeds.Distinct().Count() != Seeds.Length) throw new ArgumentException($"seeds repeat: {string.Join(",", Seeds)}.", "seeds");
         if (!(Margin >= 0 && double.IsFinite(Margin))) throw new ArgumentOutOfRangeException("margin", Margin, $"margin = {Num(Margin)}: must be a finite number ≥ 0 ({MarginUnit}).");
-        if (!IsLanguageModel && Margin >= 100)   // accuracy lives in [0, 100] %: such a margin makes every arm non-inferior
-            throw new ArgumentOutOfRangeException("margin", Margin, $"margin = {Num(Margin)} pp: accuracy is a percentage, so a margin must be below 100 pp.");
+        if (Metric is not null) Metric.Check("metric");
+        if (DeclaredMetric.MarginLimit is { } limit && Margin >= limit)   // e.g. accuracy lives in [0, 100] %: such a margin makes every arm non-inferior
+            throw new ArgumentOutOfRangeException("margin", Margin, $"margin = {Num(Margin)} {MarginUnit}: {DeclaredMetric.Name} is bounded, so a margin must be below {Num(limit)} {MarginUnit}.");
         if (TrainSubset is < 1) throw new ArgumentOutOfRangeException("train_subset", TrainSubset, $"train_subset = {TrainSubset}: must be ≥ 1.");
         if (Validation is < 0) throw new ArgumentOutOfRangeException("validation", Validation, $"validation = {Validation}: must be ≥ 0 (0 = no validation split).");
         if (Validation is not null && IsLanguageModel) throw new ArgumentException($"validation applies to the image tasks; task '{Task}' uses its corpus's valid split.", "validation");

@@ -1,47 +1,57 @@
 using AdamFamily.Lab.Data;
-using AdamFamily.Lab.Training;
+using AdamFamily.Lab.Tasks;
 using static TorchSharp.torch;
 
 namespace AdamFamily.Lab.Experiments;
 
-/// <summary>A loaded task that trains one arm with one seed at a time (image classification, language modelling).</summary>
-public interface ILabTask : IDisposable
-{
-    RunResult Train(ExperimentSettings s, ArmSpec arm, int seed, Action<RunProgress>? progress, CancellationToken cancel);
+/// <summary>A kind of task the lab knows by name (<c>--task NAME</c>): how to load it, and whether its files are present.</summary>
+/// <param name="Name">The name <c>--task</c> takes.</param>
+/// <param name="Load">Builds the task for an experiment (reads and checks its data).</param>
+/// <param name="IsAvailable">Whether the task's files are present without loading them (the synthetic task: always).</param>
+/// <param name="Summary">One line for <c>afm compare --help</c> and the docs.</param>
+public sealed record TaskKind(string Name, Func<ExperimentSettings, TrainingTask> Load, Func<ExperimentSettings, bool> IsAvailable, string Summary);
 
-    /// <summary>The value a diverged or failed run counts as: chance accuracy (100/classes %) or the vocabulary size (perplexity).</summary>
-    double WorstMetric { get; }
-}
-
-/// <summary>Image classification: <see cref="Trainer"/> on an <see cref="ImageTask"/>.</summary>
-public sealed class ImageClassification(ImageTask task) : ILabTask
-{
-    public ImageTask Task { get; } = task;
-    public RunResult Train(ExperimentSettings s, ArmSpec arm, int seed, Action<RunProgress>? progress, CancellationToken cancel)
-        => Trainer.Run(Task, s, arm, seed, progress, cancel);
-    public double WorstMetric => 100.0 / Task.NumClasses;
-    public void Dispose() => Task.Dispose();
-}
-
-/// <summary>Loads the task an experiment names, normalised and cut to its subsets.</summary>
+/// <summary>
+/// The registry of task kinds, and loading the task an experiment names. Every kind is a <see cref="TrainingTask"/>;
+/// the runners know nothing else about it. A new kind is one <see cref="TaskKind"/> line in <see cref="Kinds"/>.
+/// </summary>
 public static class TaskLoader
 {
-    public static readonly string[] Tasks = { "fashion-mnist", "synthetic", "cifar10", "cifar100", "ptb", "text" };
+    /// <summary>Every task kind by name.</summary>
+    public static readonly IReadOnlyList<TaskKind> Kinds =
+    [
+        new("fashion-mnist", s => ImageTaskOf(s), s => IdxReader.FashionMnistFiles.All(f =>
+                File.Exists(Path.Combine(s.DataPath ?? IdxReader.DefaultFashionMnistDir, f)) ||
+                File.Exists(Path.Combine(s.DataPath ?? IdxReader.DefaultFashionMnistDir, f + ".gz"))),
+            "Fashion-MNIST (IDX files; default /usr/share/datasets/fashion-mnist)"),
+        new("synthetic", s => ImageTaskOf(s), _ => true, "a built-in 10-class image task that reads no files"),
+        new("cifar10", s => ImageTaskOf(s), s => s.DataPath is not null && Directory.Exists(s.DataPath), "CIFAR-10 binary version (--data DIR)"),
+        new("cifar100", s => ImageTaskOf(s), s => s.DataPath is not null && Directory.Exists(s.DataPath), "CIFAR-100 binary version (--data DIR)"),
+        new("ptb", LanguageModelTask.Load, s => s.DataPath is not null && CorpusReader.HasPtbFiles(s.DataPath), "word-level Penn Treebank language modelling (--data DIR)"),
+        new("text", LanguageModelTask.Load, s => LanguageModelTask.TextPath(s) is { } p && (File.Exists(p) || Directory.Exists(p)), "language modelling on any plain text (--data FILE|DIR)"),
+    ];
+
+    /// <summary>The task names <c>--task</c> takes.</summary>
+    public static IReadOnlyList<string> Tasks { get; } = Kinds.Select(k => k.Name).ToArray();
+
+    /// <summary>The kind an experiment names.</summary>
+    /// <exception cref="ArgumentException">An unknown task name.</exception>
+    public static TaskKind KindOf(ExperimentSettings s) => Kinds.FirstOrDefault(k => k.Name == s.Task)
+        ?? throw new ArgumentException($"unknown task '{s.Task}'. Known: {string.Join(", ", Tasks)}.", "task");
 
     /// <summary>Whether the task's files are present (always true for the synthetic task).</summary>
-    public static bool IsAvailable(ExperimentSettings s) => s.Task switch
-    {
-        "fashion-mnist" => IdxReader.FashionMnistFiles.All(f =>
-            File.Exists(Path.Combine(s.DataPath ?? IdxReader.DefaultFashionMnistDir, f)) ||
-            File.Exists(Path.Combine(s.DataPath ?? IdxReader.DefaultFashionMnistDir, f + ".gz"))),
-        "cifar10" or "cifar100" => s.DataPath is not null && Directory.Exists(s.DataPath),
-        "ptb" => s.DataPath is not null && CorpusReader.HasPtbFiles(s.DataPath),
-        "text" => LanguageModelTask.TextPath(s) is { } p && (File.Exists(p) || Directory.Exists(p)),
-        _ => true,
-    };
+    public static bool IsAvailable(ExperimentSettings s) => KindOf(s).IsAvailable(s);
 
-    /// <summary>Loads the experiment's task, ready to train arms on.</summary>
-    public static ILabTask Load(ExperimentSettings s) => s.IsLanguageModel ? LanguageModelTask.Load(s) : new ImageClassification(LoadImages(s));
+    /// <summary>Loads the experiment's task, ready to train arms on, and checks its metric declaration.</summary>
+    public static TrainingTask Load(ExperimentSettings s)
+    {
+        var task = KindOf(s).Load(s);
+        try { task.Metric.Check($"task '{s.Task}'"); }
+        catch { task.Dispose(); throw; }
+        return task;
+    }
+
+    private static ImageClassificationTask ImageTaskOf(ExperimentSettings s) => new(LoadImages(s), s);
 
     /// <summary>Loads an image-classification task, normalised and cut to the experiment's subsets.</summary>
     public static ImageTask LoadImages(ExperimentSettings s)
@@ -52,7 +62,7 @@ public static class TaskLoader
             "cifar10" => CifarReader.LoadCifar10(s.DataPath ?? throw new ArgumentException("cifar10 needs --data DIR (the folder with cifar-10-batches-bin).", "data")),
             "cifar100" => CifarReader.LoadCifar100(s.DataPath ?? throw new ArgumentException("cifar100 needs --data DIR (the folder with cifar-100-binary).", "data")),
             "synthetic" => SyntheticImageTask.Create(new SyntheticImageOptions { Seed = 0 }),
-            _ => throw new ArgumentException($"unknown task '{s.Task}'. Known: {string.Join(", ", Tasks)}.", "task"),
+            _ => throw new ArgumentException($"task '{s.Task}' is not an image-classification task.", "task"),
         };
         var (mean, std) = s.Task switch
         {

@@ -87,7 +87,7 @@ public static class ComparisonReport
             Path.Combine(plotsDir, "train_loss"));
         var validPlot = Path.Combine(plotsDir, "valid_metric");
         if (runs.Any(r => r.Epochs.Any(e => double.IsFinite(e.ValidMetric))))
-            Plots.Save(ByEpoch(new LinePlot($"Validation {(s.IsLanguageModel ? "perplexity" : "accuracy (%)")} per epoch", "epoch", "validation metric", byArm.Select(a => Band(a.Arm, a.Runs, e => e.ValidMetric)).ToList())), validPlot);
+            Plots.Save(ByEpoch(new LinePlot($"{s.DeclaredMetric.On("Validation")} per epoch", "epoch", "validation metric", byArm.Select(a => Band(a.Arm, a.Runs, e => e.ValidMetric)).ToList())), validPlot);
         else { File.Delete(validPlot + ".png"); File.Delete(validPlot + ".svg"); }
         Plots.Save(FinalBySeed(s, summary), Path.Combine(plotsDir, "final_by_seed"));
         Plots.Save(ByEpoch(new LinePlot("Stationarity measure ‖d + σx‖", "epoch", "‖d + σx‖", byArm.Select(a => Band(a.Arm, a.Runs, e => e.Stationarity)).ToList(), LogY: true)),

@@ -20,9 +20,9 @@ public static class TensorBoardExport
                 void Add(string tag, double v) { if (double.IsFinite(v)) writer.add_scalar(tag, (float)v, e.Epoch); }
                 Add("loss/train", e.TrainLoss);
                 Add("loss/test", e.TestLoss);
-                Add(s.IsLanguageModel ? "perplexity/train" : "accuracy/train", e.TrainMetric);
-                Add(s.IsLanguageModel ? "perplexity/test" : "accuracy/test", e.TestMetric);
-                Add(s.IsLanguageModel ? "perplexity/valid" : "accuracy/valid", e.ValidMetric);
+                Add($"{s.DeclaredMetric.Name}/train", e.TrainMetric);
+                Add($"{s.DeclaredMetric.Name}/test", e.TestMetric);
+                Add($"{s.DeclaredMetric.Name}/valid", e.ValidMetric);
                 Add("optimizer/learning_rate", e.LearningRate);
                 Add("optimizer/stationarity", e.Stationarity);
                 Add("model/weight_norm", e.WeightNorm);

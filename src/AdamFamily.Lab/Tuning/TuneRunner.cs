@@ -1,3 +1,4 @@
+using AdamFamily.Lab.Tasks;
 using AdamFamily.Lab.Execution;
 using AdamFamily.Lab.Experiments;
 using AdamFamily.Lab.Reports;
@@ -82,12 +83,19 @@ public static class TuneRunner
     /// loading it) and the executor, all before anything is written. Returns the settings with the data path made
     /// absolute, and the loaded task.
     /// </summary>
-    public static (TuneSettings Settings, ILabTask Task) Validate(TuneSettings s, string dir, IUnitExecutor executor)
+    public static (TuneSettings Settings, TrainingTask Task) Validate(TuneSettings s, string dir, IUnitExecutor executor)
     {
         s = s with { Experiment = ComparisonRunner.Normalise(s.Experiment) };
         s.Validate();
-        var (experiment, task) = ComparisonRunner.Prepare(s.Experiment, dir, executor, () => CheckFolder(s, Path.GetFullPath(dir)));
-        return (s with { Experiment = experiment }, task);
+        var (experiment, task) = ComparisonRunner.Prepare(s.Experiment, dir, executor, declared => CheckFolder(s with { Experiment = declared }, Path.GetFullPath(dir)));
+        s = s with { Experiment = experiment };
+        if (!task.HasValidation)
+        {
+            task.Dispose();
+            throw new ArgumentException($"tuning selects on validation data, and task '{experiment.Task}' has no validation split" +
+                                        (experiment.IsLanguageModel ? "." : " (--validation must be > 0 for image tasks)."), "validation");
+        }
+        return (s, task);
     }
 
     /// <summary>The tuning study a folder belongs to: the folder itself, or its parent when it is a study's trials folder (null when neither).</summary>
@@ -129,11 +137,11 @@ public static class TuneRunner
     /// is missing, when a phase ends without every result or its Slurm job was submitted without waiting.
     /// <paramref name="hook"/> (optional) wraps each phase's execution; without it <see cref="RunOptions.Events"/> is used.
     /// </summary>
-    public static TuneOutcome Execute((TuneSettings Settings, ILabTask Task) validated, string dir, RunOptions options, TunePhaseHook? hook, CancellationToken cancel = default)
+    public static TuneOutcome Execute((TuneSettings Settings, TrainingTask Task) validated, string dir, RunOptions options, TunePhaseHook? hook, CancellationToken cancel = default)
     {
         UnitRunner.CheckThreads(options.ThreadsPerRun);
         var s = validated.Settings;
-        ILabTask? task = validated.Task;
+        TrainingTask? task = validated.Task;
         hook ??= (_, _, _, run) => run(options.Events);
         try
         {
@@ -166,7 +174,7 @@ public static class TuneRunner
         finally { task?.Dispose(); }
     }
 
-    private static TunePhaseOutcome RunPhase(TunePhase phase, string dir, RunPlan plan, ExperimentSettings settings, RunOptions options, TunePhaseHook hook, ILabTask? task, CancellationToken cancel) =>
+    private static TunePhaseOutcome RunPhase(TunePhase phase, string dir, RunPlan plan, ExperimentSettings settings, RunOptions options, TunePhaseHook hook, TrainingTask? task, CancellationToken cancel) =>
         hook(phase, plan, settings, events =>
         {
             var (execution, results) = PlanRunner.Run(dir, plan, settings, options.Executor, events, task, cancel);
@@ -236,6 +244,6 @@ public static class TuneRunner
                 new SelectedPoint(chosen.Study, chosen.Trial, chosen.Point, chosen.ValidationMetric, chosen.Optimizer), warnings));
         }
         var e = s.Experiment;
-        return new TuneResult(e.Task, e.IsLanguageModel ? "validation perplexity" : "validation accuracy (%)", higher, s.Trials, s.Studies, s.SearchSeed, e.Seeds, SelectionRule, arms);
+        return new TuneResult(e.Task, e.DeclaredMetric.On("validation"), higher, s.Trials, s.Studies, s.SearchSeed, e.Seeds, SelectionRule, arms);
     }
 }

@@ -1,3 +1,5 @@
+using static AdamFamily.Lab.Tests.LanguageModelRuns;
+using AdamFamily.Lab.Tasks;
 using AdamFamily.Lab.Data;
 using AdamFamily.Lab.Experiments;
 using AdamFamily.Lab.Models;
@@ -75,7 +77,7 @@ public class FidelityTests : IDisposable
         double[]? before = null, after = null, lstmBefore = null, lstmAfter = null;
         double[] Row(LstmLanguageModel m) => m.EncoderWeight[zeta].detach().to_type(ScalarType.Float64).data<double>().ToArray();
         double[] Lstm(LstmLanguageModel m) => m.Rnn.parameters().First().detach().to_type(ScalarType.Float64).data<double>().ToArray();
-        var run = LanguageModelTrainer.Run(corpus, s, s.Arms[0], 0, observer: new(
+        var run = LmRun(corpus, s, s.Arms[0], 0, observer: new(
             ModelCreated: m => { model = m; before = Row(m); lstmBefore = Lstm(m); },
             WindowDone: (_, _) => { after = Row(model!); lstmAfter = Lstm(model!); }));
         Assert.False(run.Diverged);
