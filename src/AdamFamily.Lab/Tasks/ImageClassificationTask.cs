@@ -43,6 +43,9 @@ public sealed class ImageClassificationTask : TrainingTask
     /// <inheritdoc />
     public override int BatchesPerEpoch => (Data.Train.Count + _settings.BatchSize - 1) / _settings.BatchSize;
 
+    /// <summary>One logit per class.</summary>
+    public override long[]? OutputShape => [Data.NumClasses];
+
     /// <inheritdoc />
     public override nn.Module CreateModel(int seed) => ModelFactory.Create(_settings.Model, Data.Channels, Data.Height, Data.NumClasses, seed);
 

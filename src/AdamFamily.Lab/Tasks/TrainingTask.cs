@@ -100,6 +100,12 @@ public abstract class TrainingTask : IDisposable
     /// <summary>Training batches per epoch (progress, and the epoch's last batch for the stationarity measure).</summary>
     public abstract int BatchesPerEpoch { get; }
 
+    /// <summary>
+    /// The shape of one example's model output without the batch dimension (e.g. [classes], or [horizon]), which a
+    /// user's model (a plugin's, a TorchScript file) is checked against before anything runs; null when not checked.
+    /// </summary>
+    public virtual long[]? OutputShape => null;
+
     /// <summary>The model for <paramref name="seed"/>, on the CPU: the same initial weights in every arm for a given seed.</summary>
     public abstract nn.Module CreateModel(int seed);
 
