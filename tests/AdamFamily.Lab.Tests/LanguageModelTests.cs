@@ -59,7 +59,7 @@ public class LanguageModelTests : IDisposable
         Assert.Equal(Math.Exp(last.TrainLoss), last.TrainMetric, 9);
         Assert.Equal(Math.Exp(last.TestLoss), last.TestMetric, 9);
         Assert.Equal(2e-3, last.LearningRate, 12); // the multistep schedule reached the optimizer
-        Assert.True(double.IsFinite(last.Stationarity) && last.Stationarity > 0);
+        Assert.True(double.IsFinite(last.Stationarity) && last.Stationarity > 0, $"stationarity {string.Join(",", run.Epochs.Select(e => e.Stationarity))}");
         // Times are measured, so only their consistency is asserted (a coarse clock may read 0 for a short span).
         Assert.True(double.IsFinite(last.Seconds) && last.Seconds >= 0, $"epoch time {last.Seconds}");
         Assert.True(last.OptimizerSeconds >= 0 && last.OptimizerSeconds <= last.Seconds, $"optimizer {last.OptimizerSeconds} s of {last.Seconds} s");

@@ -114,7 +114,8 @@ public sealed class LanguageModelingTask : TrainingTask
         {
             if (w > 0) Observer?.WindowDone?.Invoke(epoch, w - 1);   // the previous window's temporaries are freed by now
             long len = Math.Min(_lm.Bptt, steps - 1 - i);
-            yield return new TaskBatch(_train.narrow(0, i, len), _train.narrow(0, i + 1, len).reshape(-1));
+            using var next = _train.narrow(0, i + 1, len);   // the intermediate view is freed here, not at the end of the run
+            yield return new TaskBatch(_train.narrow(0, i, len), next.reshape(-1));
         }
         if (w > 0) Observer?.WindowDone?.Invoke(epoch, w - 1);
     }

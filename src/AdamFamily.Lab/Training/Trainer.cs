@@ -78,7 +78,8 @@ public static class Trainer
                     }
                     if (diverged) break;
                     observer?.BatchDone?.Invoke(epoch, b);
-                    progress?.Invoke(new RunProgress(arm.Name, seed, epoch, s.Epochs, ++b, batches));
+                    b++;   // not inside progress?.Invoke(...): its argument is not evaluated when nobody listens
+                    progress?.Invoke(new RunProgress(arm.Name, seed, epoch, s.Epochs, b, batches));
                 }
             }
             finally { task.EndEpoch(model); }
