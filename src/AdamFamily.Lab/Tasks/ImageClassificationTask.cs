@@ -106,5 +106,6 @@ public sealed class ImageClassificationTask : TrainingTask
     protected override void Dispose(bool disposing)
     {
         if (disposing) Data.Dispose();
+        base.Dispose(disposing);
     }
 }

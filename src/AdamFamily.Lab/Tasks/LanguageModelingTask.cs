@@ -200,9 +200,12 @@ public sealed class LanguageModelingTask : TrainingTask
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (!disposing) return;
-        FreeState();
-        _train.Dispose(); _valid.Dispose(); _test.Dispose();
-        if (_ownsCorpus) Corpus.Dispose();
+        if (disposing)
+        {
+            FreeState();
+            _train.Dispose(); _valid.Dispose(); _test.Dispose();
+            if (_ownsCorpus) Corpus.Dispose();
+        }
+        base.Dispose(disposing);
     }
 }

@@ -71,6 +71,7 @@ public class LowerIsBetterTaskTests
         protected override void Dispose(bool disposing)
         {
             foreach (var t in new[] { _x, _y, _vx, _vy, _tx, _ty }) t.Dispose();
+            base.Dispose(disposing);
         }
     }
 
