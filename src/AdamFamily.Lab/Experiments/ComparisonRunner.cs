@@ -72,10 +72,16 @@ public static class ComparisonRunner
         catch { task.Dispose(); throw; }
     }
 
-    /// <summary>The settings with the task's declaration recorded (its metric, its validation split), checked again against it (e.g. the margin's limit).</summary>
+    /// <summary>The settings with the task's declaration recorded (its metric, its validation split, the files it read), checked again against it (e.g. the margin's limit).</summary>
     public static ExperimentSettings Declare(ExperimentSettings settings, TrainingTask task)
     {
-        var declared = settings with { Metric = task.Metric, ValidationSplit = task.HasValidation ? task.ValidationDescription : null };
+        var files = task.InputFiles.Select(FileFingerprint.Of).ToArray();
+        var declared = settings with
+        {
+            Metric = task.Metric,
+            ValidationSplit = task.HasValidation ? task.ValidationDescription : null,
+            Files = files.Length == 0 ? null : files,
+        };
         declared.Validate();
         return declared;
     }

@@ -80,6 +80,9 @@ public sealed record ExperimentSettings
     /// </summary>
     public Tasks.TaskMetric? Metric { get; init; }
 
+    /// <summary>The files the task read, with size and SHA-256 (<see cref="Tasks.TrainingTask.InputFiles"/>; null when it names none).</summary>
+    public FileFingerprint[]? Files { get; init; }
+
     /// <summary>What the task's validation split is (recorded with <see cref="Metric"/>; null when it has none).</summary>
     public string? ValidationSplit { get; init; }
 

@@ -33,6 +33,10 @@ public sealed class ResultStore
         {
             var stored = File.ReadAllText(SettingsPath);
             if (stored == json) return;
+            // A file the stored experiment read that has changed since is the likeliest difference: say so plainly.
+            try { foreach (var f in ExperimentSettings.FromJson(stored, SettingsPath).Files ?? []) f.Verify("data file"); }
+            catch (FileChangedException e) { throw new InvalidOperationException($"'{Dir}': {e.Message}", e); }
+            catch (InvalidDataException) { /* an unreadable experiment.json is reported below */ }
             string diff;
             try { diff = Differences(stored, json); }
             catch (JsonException) { throw new InvalidDataException($"{SettingsPath}: not valid JSON; it was not written by afm, or was edited. Use another --out folder."); }

@@ -42,9 +42,14 @@ public static class TaskLoader
     /// <summary>Whether the task's files are present (always true for the synthetic task).</summary>
     public static bool IsAvailable(ExperimentSettings s) => KindOf(s).IsAvailable(s);
 
-    /// <summary>Loads the experiment's task, ready to train arms on, and checks its metric declaration.</summary>
+    /// <summary>
+    /// Loads the experiment's task, ready to train arms on, and checks its metric declaration. Settings from a plan (a
+    /// worker's, a resume's) carry the fingerprints of the files the task read: a file changed since is refused first.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A recorded file changed or is gone.</exception>
     public static TrainingTask Load(ExperimentSettings s)
     {
+        foreach (var f in s.Files ?? []) f.Verify("data file");
         var task = KindOf(s).Load(s);
         try { task.Metric.Check($"task '{s.Task}'"); }
         catch { task.Dispose(); throw; }

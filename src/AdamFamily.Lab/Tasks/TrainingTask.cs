@@ -91,6 +91,13 @@ public abstract class TrainingTask : IDisposable
     /// <summary>The metric the runs are judged by.</summary>
     public abstract TaskMetric Metric { get; }
 
+    /// <summary>
+    /// The files the task read (data files, a model file), recorded with their size and SHA-256 in experiment.json
+    /// (<see cref="Experiments.FileFingerprint"/>) so that a resume or a worker refuses when one changed since the plan was
+    /// made. Empty by default.
+    /// </summary>
+    public virtual IEnumerable<string> InputFiles => [];
+
     /// <summary>Whether there is a validation split (<see cref="DataSplit.Validation"/>); epoch selection and tuning need one.</summary>
     public abstract bool HasValidation { get; }
 
