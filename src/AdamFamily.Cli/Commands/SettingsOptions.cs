@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AdamFamily.Lab;
 using AdamFamily.Lab.Experiments;
 using AdamFamily.Lab.Training;
 using Spectre.Console;
@@ -19,6 +20,9 @@ internal sealed class SettingsOptions
     public readonly Option<string?> Seeds;
     public readonly Option<int?> Epochs;
     public readonly Option<string?> Task = new("--task") { Description = $"Task: {string.Join(", ", TaskLoader.Tasks)}." };
+    public readonly Option<string?> TaskAssembly = new("--task-assembly") { Description = "A task of your own: the .NET DLL holding a class that derives from AdamFamily.Lab.Tasks.TrainingTask (implies --task plugin; see docs/own-task.md)." };
+    public readonly Option<string?> TaskType = new("--task-type") { Description = "With --task-assembly: the task class's full name (namespace and class)." };
+    public readonly Option<string[]> TaskOptions = new("--task-option") { Description = "With --task-assembly: key=value handed to the task's constructor (TaskContext.Options). Repeatable.", AllowMultipleArgumentsPerToken = false };
     public readonly Option<string?> Data = new("--data") { Description = "Folder of the task's files (text: a file or a folder of text files)." };
     public readonly Option<string?> Model = new("--model") { Description = "Model: mlp, cnn, cnn-bn, resnet18, resnet34, vgg11, densenet121; lstm for ptb and text (their default)." };
     public readonly Option<int?> Batch = new("--batch-size") { Description = "Batch size (ptb/text: parallel token streams)." };
@@ -75,11 +79,34 @@ internal sealed class SettingsOptions
 
     public IEnumerable<Option> All => new Option[]
     {
-        Protocol, Scale, Experiment, Arms, Seeds, Epochs, Task, Data, Model, Batch, TrainSubset, Validation, TestSubset, Schedule, Milestones, Gamma, Clip, Augment,
+        Protocol, Scale, Experiment, Arms, Seeds, Epochs, Task, TaskAssembly, TaskType, TaskOptions, Data, Model, Batch, TrainSubset, Validation, TestSubset, Schedule, Milestones, Gamma, Clip, Augment,
         Baseline, Margin, Device, Bptt, Layers, Hidden, Embedding, Dropout, Tied, MaxVocab,
     };
 
     private IEnumerable<Option> LanguageModelOnly => new Option[] { Bptt, Layers, Hidden, Embedding, Dropout, Tied, MaxVocab };
+
+    private ExperimentSettings ApplyPlugin(ParseResult r, ExperimentSettings s)
+    {
+        var options = r.GetValue(TaskOptions) ?? [];
+        if (r.GetValue(TaskAssembly) is not { } dll)
+        {
+            if (r.GetValue(TaskType) is not null || options.Length > 0)
+                throw new ArgumentException($"{(r.GetValue(TaskType) is not null ? "--task-type" : "--task-option")} applies to a task of your own: give --task-assembly PATH.dll too.");
+            return s;
+        }
+        if (r.GetValue(TaskType) is not { } type || string.IsNullOrWhiteSpace(type))
+            throw new ArgumentException($"--task-assembly '{dll}': give --task-type FULL.TYPE.NAME (the task class in it, with its namespace).");
+        if (r.GetValue(Task) is { } t && t != PluginSettings.TaskName)
+            throw new ArgumentException($"--task {t} and --task-assembly both name the task; give one.");
+        if (r.GetValue(Model) is { } m)
+            throw new ArgumentException($"--model {m}: a task of your own (--task-assembly) builds its own model; drop --model.");
+        if (string.IsNullOrWhiteSpace(dll)) throw new ArgumentException("--task-assembly: an empty path; give the DLL.");
+        if (Directory.Exists(dll)) throw new ArgumentException($"--task-assembly '{dll}' is a folder; give the DLL in it (e.g. bin/Release/net10.0/NAME.dll).");
+        if (!File.Exists(dll)) throw new FileNotFoundException($"--task-assembly '{dll}' does not exist.");
+        FileKinds.RequireRegularFile(dll, "--task-assembly");
+        var plugin = new PluginSettings(FileFingerprint.Of(dll), type.Trim(), PluginSettings.ParseOptions(options));
+        return s with { Task = PluginSettings.TaskName, Model = PluginSettings.OwnModel, Plugin = plugin, Lm = null };
+    }
 
     /// <summary>
     /// The settings the command line asks for: --experiment's file or --protocol's settings (or the defaults), every
@@ -103,6 +130,7 @@ internal sealed class SettingsOptions
         if (r.GetValue(Seeds) is { } sd) s = s with { Seeds = ExperimentSettings.ParseSeeds(sd) };
         if (r.GetValue(Epochs) is { } e) s = s with { Epochs = e };
         if (r.GetValue(Task) is { } t) s = s with { Task = t.ToLowerInvariant() };
+        s = ApplyPlugin(r, s);
         if (r.GetValue(Data) is { } d) s = s with { DataPath = Path.GetFullPath(d) };
         if (r.GetValue(Model) is { } m) s = s with { Model = m.ToLowerInvariant() };
         if (r.GetValue(Batch) is { } b) s = s with { BatchSize = b };

@@ -31,7 +31,7 @@ internal static class WorkerCommand
                 return 0;
             }
             catch (OperationCanceledException) { Console.Error.WriteLine($"unit {index}: interrupted; nothing written."); return 130; }
-            catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+            catch (Exception e) when (ExitCodes.Classify(e) == ExitCodes.BadInput)   // the one rule of what a user caused
             {
                 Console.Error.WriteLine($"error: unit {index}: {ExitCodes.UserMessage(e)}");
                 return 2;

@@ -65,6 +65,7 @@ public static class ComparisonRunner
         var task = TaskLoader.Load(settings);
         try
         {
+            if (TaskLoader.NeedsProbe(settings)) TaskProbe.Check(task, TaskLoader.Owner(settings));
             settings = Declare(settings, task);
             checkFolder(settings);
             return (settings, task);

@@ -80,6 +80,9 @@ public sealed record ExperimentSettings
     /// </summary>
     public Tasks.TaskMetric? Metric { get; init; }
 
+    /// <summary>A task of the user's own from a .NET assembly (task <c>plugin</c>; null for every other task).</summary>
+    public PluginSettings? Plugin { get; init; }
+
     /// <summary>The files the task read, with size and SHA-256 (<see cref="Tasks.TrainingTask.InputFiles"/>; null when it names none).</summary>
     public FileFingerprint[]? Files { get; init; }
 
@@ -186,7 +189,12 @@ public sealed record ExperimentSettings
         if (dup is not null) throw new ArgumentException($"arm name '{dup.Key}' is used twice; name arms as label=preset:options.", "arms");
         if (!Arms.Any(a => a.Name == BaselineArm)) throw new ArgumentException($"baseline '{Baseline}' is not one of the arms ({string.Join(", ", Arms.Select(a => a.Name))}).", "baseline");
         if (Task is null || !TaskLoader.Tasks.Contains(Task)) throw new ArgumentException($"task '{Task}': expected one of {string.Join(", ", TaskLoader.Tasks)}.", "task");
-        if (Model is null || !(Model == "lstm" || Models.ModelFactory.Names.Contains(Model)))
+        if ((Task == PluginSettings.TaskName) != (Plugin is not null))
+            throw new ArgumentException(Plugin is null ? $"task '{Task}' needs --task-assembly PATH.dll and --task-type FULL.TYPE.NAME." : $"--task-assembly applies to task '{PluginSettings.TaskName}', not '{Task}'; drop --task, or the assembly.", "task-assembly");
+        Plugin?.Validate();
+        if ((Task == PluginSettings.TaskName) != (Model == PluginSettings.OwnModel))
+            throw new ArgumentException(Plugin is not null ? $"model '{Model}': a plugin task builds its own model; drop --model." : $"model '{PluginSettings.OwnModel}' is for plugin tasks (--task-assembly).", "model");
+        if (Model is null || !(Model == "lstm" || Model == PluginSettings.OwnModel || Models.ModelFactory.Names.Contains(Model)))
             throw new ArgumentException($"model '{Model}': expected one of {string.Join(", ", Models.ModelFactory.Names)} (images) or lstm (ptb, text).", "model");
         if (DataPath is not null && DataPath.Trim().Length == 0) throw new ArgumentException("data: an empty path; leave it out for the task's default.", "data");
         if (DataPath is not null && Task == "synthetic")

@@ -34,7 +34,12 @@ public sealed class ResultStore
             var stored = File.ReadAllText(SettingsPath);
             if (stored == json) return;
             // A file the stored experiment read that has changed since is the likeliest difference: say so plainly.
-            try { foreach (var f in ExperimentSettings.FromJson(stored, SettingsPath).Files ?? []) f.Verify("data file"); }
+            try
+            {
+                var old = ExperimentSettings.FromJson(stored, SettingsPath);
+                old.Plugin?.Assembly.Verify("task assembly");
+                foreach (var f in old.Files ?? []) f.Verify("data file");
+            }
             catch (FileChangedException e) { throw new InvalidOperationException($"'{Dir}': {e.Message}", e); }
             catch (InvalidDataException) { /* an unreadable experiment.json is reported below */ }
             string diff;

@@ -28,6 +28,7 @@ public static class TaskLoader
         new("cifar10", s => ImageTaskOf(s), s => s.DataPath is not null && Directory.Exists(s.DataPath), "CIFAR-10 binary version (--data DIR)"),
         new("cifar100", s => ImageTaskOf(s), s => s.DataPath is not null && Directory.Exists(s.DataPath), "CIFAR-100 binary version (--data DIR)"),
         new("ptb", LanguageModelTask.Load, s => s.DataPath is not null && CorpusReader.HasPtbFiles(s.DataPath), "word-level Penn Treebank language modelling (--data DIR)"),
+        new(PluginSettings.TaskName, PluginTasks.Load, s => s.Plugin is { } p && File.Exists(p.Assembly.Path), "a task of your own from a .NET assembly (--task-assembly PATH.dll --task-type NAME)"),
         new("text", LanguageModelTask.Load, s => LanguageModelTask.TextPath(s) is { } p && (File.Exists(p) || Directory.Exists(p)), "language modelling on any plain text (--data FILE|DIR)"),
     ];
 
@@ -39,8 +40,18 @@ public static class TaskLoader
     public static TaskKind KindOf(ExperimentSettings s) => Kinds.FirstOrDefault(k => k.Name == s.Task)
         ?? throw new ArgumentException($"unknown task '{s.Task}'. Known: {string.Join(", ", Tasks)}.", "task");
 
+    /// <summary>
+    /// Whether a task's code or model was not written by the lab (a plugin): such a task is probed
+    /// (<see cref="TaskProbe.Check"/>) before anything is written.
+    /// </summary>
+    public static bool NeedsProbe(ExperimentSettings s) => s.Plugin is not null;
+
     /// <summary>Whether the task's files are present (always true for the synthetic task).</summary>
     public static bool IsAvailable(ExperimentSettings s) => KindOf(s).IsAvailable(s);
+
+    /// <summary>How messages name the experiment's task: "task type 'NS.Name' in 'plugin.dll'", or "task 'csv'".</summary>
+    public static string Owner(ExperimentSettings s) =>
+        s.Plugin is { } p ? $"task type '{p.Type}' in '{Path.GetFileName(p.Assembly.Path)}'" : $"task '{s.Task}'";
 
     /// <summary>
     /// Loads the experiment's task, ready to train arms on, and checks its metric declaration. Settings from a plan (a
@@ -51,7 +62,12 @@ public static class TaskLoader
     {
         foreach (var f in s.Files ?? []) f.Verify("data file");
         var task = KindOf(s).Load(s);
-        try { task.Metric.Check($"task '{s.Task}'"); }
+        try { (task.Metric ?? throw new ArgumentException($"{Owner(s)}: Metric is null; a task must declare the metric it is judged by.")).Check(Owner(s)); }
+        catch (Exception e) when (e is not ArgumentException && s.Plugin is not null)
+        {
+            task.Dispose();
+            throw new ArgumentException($"{Owner(s)}: reading its Metric failed: {e.GetType().Name}: {e.Message}", "task-type", e);
+        }
         catch { task.Dispose(); throw; }
         return task;
     }

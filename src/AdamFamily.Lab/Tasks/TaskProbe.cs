@@ -13,8 +13,13 @@ namespace AdamFamily.Lab.Tasks;
 /// </summary>
 public static class TaskProbe
 {
-    /// <summary>How long each probe step (building a model, one forward and backward pass) may take before it counts as hung.</summary>
-    public static TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(120);
+    /// <summary>
+    /// How long each probe step (constructing a plugin task, building a model, one forward and backward pass) may take
+    /// before it counts as hung: 120 s, or the environment variable <c>AFM_TASK_CHECK_TIMEOUT_S</c> (seconds).
+    /// </summary>
+    public static TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(
+        double.TryParse(Environment.GetEnvironmentVariable("AFM_TASK_CHECK_TIMEOUT_S"), System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 && s < 86_400 ? s : 120);
 
     /// <summary>Probes <paramref name="task"/>; the message of a failure starts with <paramref name="owner"/> (the DLL and type, or the file).</summary>
     /// <exception cref="ArgumentException">The task breaks a promise of the contract, or throws; the message says which and names <paramref name="owner"/>.</exception>
