@@ -182,6 +182,21 @@ public class SlurmIntegrationTests : IDisposable
         finally { SlurmCli.Run("scancel", new[] { job }); }
     }
 
+    [SlurmFact]
+    public void APluginTask_OnSlurm_GivesTheNumbersItGivesInProcess()
+    {
+        Assert.True(SlurmCli.Check().Ok, "CI=true requires a running Slurm cluster");
+        var args = Tasks.PluginTaskTests.Args("RegressionTask", Tasks.PluginTaskTests.Dll, "compare", "--threads-per-run", "1");
+        var inproc = Path.Combine(_dir, "plugin-inprocess");
+        var (code, output) = Afm(null, [.. args, "--executor", "inprocess", "--out", inproc]);
+        Assert.True(code == 0, output);
+        var slurm = Path.Combine(_dir, "plugin-slurm");
+        (code, output) = Afm(null, [.. args, "--executor", "slurm", "--out", slurm]);
+        Assert.True(code == 0, output);
+        Assert.Contains("submitted Slurm job", output);
+        Assert.Equal(Tasks.PluginTaskTests.Numbers(inproc), Tasks.PluginTaskTests.Numbers(slurm));
+    }
+
     [Fact]
     public void WithoutSbatch_SlurmIsRefusedClearly_BeforeAnythingIsWritten()
     {
