@@ -40,13 +40,13 @@ public static class ComparisonRunner
     /// Validates the settings, the arm labels and the task's data (by loading it), the results folder and the executor,
     /// all before anything is written. Returns the settings with the data path made absolute, and the loaded task.
     /// </summary>
-    public static (ExperimentSettings Settings, TrainingTask Task) Validate(ExperimentSettings settings, string outDir, IUnitExecutor executor) =>
+    public static (ExperimentSettings Settings, TrainingTask Task) Validate(ExperimentSettings settings, string outDir, IUnitExecutor executor, TrainingTask? given = null) =>
         Prepare(settings, outDir, executor, _ =>
         {
             if (Tuning.TuneRunner.StudyRoot(outDir) is { } study)
                 throw new InvalidOperationException($"--out '{Path.GetFullPath(outDir)}' belongs to the tuning study '{study}' (afm tune); a comparison needs a folder of its own.");
             ResultsFolder.CheckUsable(outDir);
-        });
+        }, given);
 
     /// <summary>
     /// What every command that runs units checks before writing anything (compare, and tune for its experiment), in this
@@ -55,14 +55,16 @@ public static class ComparisonRunner
     /// loading it), whose declared metric is recorded in the settings, and the folder (<paramref name="checkFolder"/>,
     /// handed the settings as they will be stored). Returns those settings, with the data path absolute, and the loaded task.
     /// </summary>
-    public static (ExperimentSettings Settings, TrainingTask Task) Prepare(ExperimentSettings settings, string outDir, IUnitExecutor executor, Action<ExperimentSettings> checkFolder)
+    /// <remarks><paramref name="given"/>: a task already built (the library API's, wrapped in a <see cref="BorrowedTask"/>), used instead of loading the one the settings name.</remarks>
+    public static (ExperimentSettings Settings, TrainingTask Task) Prepare(ExperimentSettings settings, string outDir, IUnitExecutor executor, Action<ExperimentSettings> checkFolder,
+        TrainingTask? given = null)
     {
         settings = Normalise(settings);
         settings.Validate();
         ResultFileNames.CheckDistinct(settings.Arms.Select(a => a.Name));
         if (executor is SlurmExecutor) SlurmExecutor.CheckDir(Path.GetFullPath(outDir));
         executor.Preflight();
-        var task = TaskLoader.Load(settings);
+        var task = given ?? TaskLoader.Load(settings);
         try
         {
             if (TaskLoader.NeedsProbe(settings)) TaskProbe.Check(task, TaskLoader.Owner(settings));

@@ -83,11 +83,11 @@ public static class TuneRunner
     /// loading it) and the executor, all before anything is written. Returns the settings with the data path made
     /// absolute, and the loaded task.
     /// </summary>
-    public static (TuneSettings Settings, TrainingTask Task) Validate(TuneSettings s, string dir, IUnitExecutor executor)
+    public static (TuneSettings Settings, TrainingTask Task) Validate(TuneSettings s, string dir, IUnitExecutor executor, TrainingTask? given = null)
     {
         s = s with { Experiment = ComparisonRunner.Normalise(s.Experiment) };
         s.Validate();
-        var (experiment, task) = ComparisonRunner.Prepare(s.Experiment, dir, executor, declared => CheckFolder(s with { Experiment = declared }, Path.GetFullPath(dir)));
+        var (experiment, task) = ComparisonRunner.Prepare(s.Experiment, dir, executor, declared => CheckFolder(s with { Experiment = declared }, Path.GetFullPath(dir)), given);
         s = s with { Experiment = experiment };
         if (!task.HasValidation)
         {
