@@ -140,6 +140,7 @@ public partial class AfmdwOptimizer
             foreach (var g in groups)
                 foreach (var p in g.Params)
                     _state[p.Handle].LoadStateDict(stagedStates[k++]);
+            _stepCount = StepsInState();
         }
         finally
         {
@@ -243,5 +244,13 @@ public partial class AfmdwOptimizer
             if (state_dict.Options[i] is not AfmdwOptions)
                 throw new ArgumentException($"{GetType().Name}: options {i} are {state_dict.Options[i].GetType().Name}, not AdamFamily options.");
         base.load_state_dict(state_dict);
+        _stepCount = StepsInState();
     }
+
+    /// <summary>
+    /// <see cref="StepCount"/> as loaded state records it: the most steps any parameter has taken (a checkpoint keeps
+    /// each parameter's count; a parameter without a gradient in some step has fewer).
+    /// </summary>
+    private long StepsInState() =>
+        _parameter_groups.SelectMany(g => ((ParamGroup)g).Params).Select(p => ((ParameterState)_state[p.Handle]).Step).DefaultIfEmpty(0).Max();
 }

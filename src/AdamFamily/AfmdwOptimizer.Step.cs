@@ -38,7 +38,9 @@ public partial class AfmdwOptimizer
             for (int gi = 0; gi < _parameter_groups.Count; gi++)
             {
                 var g = (ParamGroup)_parameter_groups[gi];
-                CheckLearningRate(g, gi, RuleOf(g, gi), g.Options.LearningRate!.Value);
+                double lr = g.Options.LearningRate ?? throw new ArgumentException(
+                    $"{GetType().Name} group {gi}: lr (Options.LearningRate) is null; set it to a number (≥ 0) before step(). No parameter or state was modified.", "lr");
+                CheckLearningRate(g, gi, RuleOf(g, gi), lr);
             }
 
             // 1. Plan: every coefficient and check before anything is modified.
@@ -55,11 +57,19 @@ public partial class AfmdwOptimizer
                 for (int pi = 0; pi < g.Params.Length; pi++)
                 {
                     var p = g.Params[pi];
+                    if (p.IsInvalid)
+                        throw new InvalidOperationException(
+                            $"{GetType().Name}: parameter {NameOf(gi, pi)}(group {gi}, index {pi}) was disposed while the optimizer still steps it; no parameter or state was modified. " +
+                            "Keep parameters alive as long as their optimizer, or build a new optimizer over the live ones.");
                     var grad = NativeTensors.TryGetGrad(p, out var wrapper);
                     if (grad == IntPtr.Zero) continue;
                     int pending = AddPending(gi, pi, grad, wrapper);
                     if (!NativeTensors.SameShape(p, grad, wrapper)) ThrowShapeMismatch(gi, pi, p, grad, wrapper);
                     var state = (ParameterState)_state[p.Handle];
+                    if (!NativeTensors.HasShape(p, state.Shape))
+                        throw new ArgumentException(
+                            $"{GetType().Name}: {DescribeParameter(gi, pi, p)} was resized in place after its optimizer state (shape [{string.Join(",", state.Shape)}]) was made; " +
+                            "no parameter or state was modified. Its moments belong to the old shape: build a new optimizer for the resized parameter.", "parameters");
                     state.EnsureBuffers(rule, g.Options.InitialAccumulator ?? 0);
                     if (!planned || state.Scalars != plannedFor)
                     {
@@ -121,7 +131,7 @@ public partial class AfmdwOptimizer
 
             // 4. Commit the step scalars.
             for (int i = 0; i < _pendingCount; i++) _pending[i].State!.Scalars = _pending[i].Next;
-            _stepCount++;
+            if (_pendingCount > 0) _stepCount++;   // a step where no parameter had a gradient stepped nothing
             if (diag) LastDiagnostics = _diagnostics.Result(_stepCount);
             return loss!;
         }
@@ -185,12 +195,12 @@ public partial class AfmdwOptimizer
         _slow[_slowCount++] = item;
     }
 
-    private string DescribeParameter(int group, int index, Parameter p)
-    {
-        var g = (ParamGroup)_parameter_groups[group];
-        string name = g.Names is { } names && index < names.Count ? $"'{names[index]}' " : "";
-        return $"parameter {name}(group {group}, index {index}, shape [{string.Join(",", p.shape)}])";
-    }
+    private string DescribeParameter(int group, int index, Parameter p) =>
+        $"parameter {NameOf(group, index)}(group {group}, index {index}, shape [{string.Join(",", p.shape)}])";
+
+    /// <summary>The parameter's name followed by a space, or "" when its group has no names.</summary>
+    private string NameOf(int group, int index) =>
+        ((ParamGroup)_parameter_groups[group]).Names is { } names && index < names.Count ? $"'{names[index]}' " : "";
 
     /// <summary>A parameter with a gradient this step: its native gradient handle (owned until the step ends), where its update runs, and its step scalars to commit.</summary>
     private struct Pending

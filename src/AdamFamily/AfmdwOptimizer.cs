@@ -111,7 +111,7 @@ public partial class AfmdwOptimizer : OptimizerHelper, IBetas
     /// <summary>The diagnostics of the last step taken with <see cref="CollectDiagnostics"/> on.</summary>
     public StepDiagnostics? LastDiagnostics { get; private set; }
 
-    /// <summary>Steps this optimizer has applied (skipped ones excluded).</summary>
+    /// <summary>Steps this optimizer has applied: skipped ones and steps where no parameter had a gradient excluded; after a checkpoint is loaded, the most steps any of its parameters had taken.</summary>
     public long StepCount => _stepCount;
 
     /// <summary>The optimizer-level (β₁, β₂) defaults, which groups added later inherit; checked when set.</summary>
@@ -226,10 +226,9 @@ public partial class AfmdwOptimizer : OptimizerHelper, IBetas
     /// <summary>Releases the state buffers.</summary>
     protected override void Dispose(bool disposing)
     {
+        // By the state table, not the parameters: a parameter disposed before its optimizer has no handle left.
         if (disposing)
-            foreach (var g in _parameter_groups)
-                foreach (var p in ((ParamGroup)g).Params)
-                    (_state[p.Handle] as IDisposable)?.Dispose();
+            foreach (var state in _state.Values) (state as IDisposable)?.Dispose();
         base.Dispose(disposing);
     }
 

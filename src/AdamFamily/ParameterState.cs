@@ -19,12 +19,14 @@ public sealed class ParameterState : OptimizerState, IDisposable
 {
     private const int FormatVersion = 2; // 2: + state precision, rounding seed, int8 block scales
 
-    internal ParameterState(Parameter parameter) : base(parameter) { _param = parameter; }
+    internal ParameterState(Parameter parameter) : base(parameter) { _param = parameter; Shape = parameter.shape; }
 
     private readonly Parameter _param;
 
     /// <summary>The parameter this state belongs to.</summary>
     public Parameter Parameter => _param;
+    /// <summary>The parameter's shape when this state was made: the buffers' shape (a parameter resized since is refused by the step).</summary>
+    internal long[] Shape { get; }
     /// <summary>The step count and running products the step coefficients depend on.</summary>
     public StepScalars Scalars { get; internal set; } = StepScalars.Initial;
     /// <summary>The number of steps this parameter has taken.</summary>

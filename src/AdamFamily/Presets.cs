@@ -93,7 +93,7 @@ public static class Presets
 
     /// <summary>The preset of that name (case-insensitive), or an error listing the valid names.</summary>
     public static PresetInfo Get(string name)
-        => All.FirstOrDefault(p => p.Name.Equals(name.Trim(), StringComparison.OrdinalIgnoreCase))
+        => All.FirstOrDefault(p => p.Name.Equals((name ?? throw new ArgumentNullException(nameof(name), $"The optimizer name is null. Valid: {string.Join(", ", All.Select(p => p.Name))}.")).Trim(), StringComparison.OrdinalIgnoreCase))
            ?? throw new ArgumentException($"Unknown optimizer '{name}'. Valid: {string.Join(", ", All.Select(p => p.Name))}.", nameof(name));
 
     /// <summary>The preset whose optimizer class is <paramref name="type"/>, or null (a user's own subclass).</summary>

@@ -157,6 +157,16 @@ internal static unsafe class NativeTensors
         return true;
     }
 
+    /// <summary>Whether <paramref name="t"/> has exactly <paramref name="shape"/>. Allocates nothing on the native path.</summary>
+    public static bool HasShape(Tensor t, long[] shape)
+    {
+        if (!UseNative) return t.shape.SequenceEqual(shape);
+        if (_ndimension(t.Handle) != shape.Length) return false;
+        for (int d = 0; d < shape.Length; d++)
+            if (_size(t.Handle, d) != shape[d]) return false;
+        return true;
+    }
+
     /// <summary>Releases a handle returned by <see cref="TryGetGrad"/> (or disposes its fallback wrapper).</summary>
     public static void Release(IntPtr handle, Tensor? wrapper)
     {

@@ -121,8 +121,10 @@ public sealed record UpdateRule
         {
             if (!ok) throw new ArgumentOutOfRangeException(name, value, $"{where}: {name} = {value} is out of range: {rule}.");
         }
-        if (Estimator is not null && (Preconditioner == Preconditioner.EpsInside || Decay == DecayPlacement.Preconditioned))
-            Require(Eps > 0, "eps", Eps, "must be > 0 when ε sits inside the root or the decay is preconditioned (H would be unbounded)", where);
+        // ε = 0 (or an ε that float32 state rounds to 0) makes a coordinate whose gradient and moments are 0 compute 0/0 = NaN,
+        // wherever ε sits; and preconditioned decay would be unbounded.
+        if (Estimator is not null)
+            Require(Eps > 0 && (float)Eps > 0, "eps", Eps, "must be > 0, and not 0 in float32 (at least 1.4e-45): with ε = 0 a coordinate whose gradient and moments are 0 computes 0/0 = NaN", where);
         if (Direction == Direction.Sgd && Nesterov)
             Require(Momentum > 0 && Dampening == 0, "nesterov", true, "Nesterov momentum requires momentum > 0 and dampening = 0", where);
         if (Estimator is null && Decay is DecayPlacement.Preconditioned)
